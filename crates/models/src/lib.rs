@@ -17,4 +17,4 @@
 
 // A small dense-network core and scikit-learn-compatible feature hashing.
 // pub mod nn;
-// pub mod hashing;
+pub mod hashing;
