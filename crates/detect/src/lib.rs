@@ -1,1 +1,40 @@
-//! placeholder until its issue lands
+//! oddhunt-detect: the detectors.
+//!
+//! Each detector decides which events and features it uses, how it scores its subjects and how
+//! it explains a finding; all share the life in [`detector`] (accumulate → fit → score →
+//! explain) and the thresholding and exclusions in [`pipeline`].
+//!
+//! | detector | finds |
+//! |---|---|
+//! | [`masquerade`] | rare process names a small edit away from common ones |
+
+pub mod detector;
+pub mod masquerade;
+pub mod pipeline;
+
+pub use detector::{DetectError, Detector, Fitted, Model, NoProgress, Progress, Scorer, Trainer};
+
+use oddhunt_core::modelfile::ModelFile;
+
+/// Every detector, with default settings.
+pub fn all() -> Vec<Box<dyn Detector>> {
+    vec![Box::new(masquerade::Masquerade::default())]
+}
+
+/// The detector called `name`, with default settings.
+pub fn by_name(name: &str) -> Option<Box<dyn Detector>> {
+    all().into_iter().find(|d| d.name() == name)
+}
+
+/// Loads the model in `file` with the detector that trained it.
+pub fn load_model(file: &ModelFile) -> Result<(Box<dyn Detector>, Box<dyn Model>), DetectError> {
+    let detector = by_name(&file.manifest.detector).ok_or_else(|| {
+        DetectError::Other(format!(
+            "{}: trained by detector {:?}, which this oddhunt does not have",
+            file.origin(),
+            file.manifest.detector
+        ))
+    })?;
+    let model = detector.load(file)?;
+    Ok((detector, model))
+}

@@ -1,0 +1,163 @@
+//! From scored subjects to findings: threshold, severity, exclusions — the same for every
+//! detector.
+
+use oddhunt_core::{Basis, Cut, Exclusions, Finding, Rule, ScoreDistribution, Scored, Severity};
+
+/// What the pipeline produced from one detector's scores.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Detector name.
+    pub detector: String,
+    /// Findings, highest score first. With `all`, every scored subject (alert or not).
+    pub findings: Vec<Finding>,
+    /// The cut that was applied.
+    pub cut: Cut,
+    /// Subjects scored.
+    pub scored: usize,
+    /// Subjects past the threshold (before exclusions).
+    pub alerts: usize,
+    /// Findings suppressed by each exclusion rule, in rule order.
+    pub excluded: Vec<(String, usize)>,
+    /// All finite scores of the batch (for distribution plots).
+    pub scores: Vec<f64>,
+}
+
+impl Outcome {
+    /// Findings that are alerts and not excluded.
+    pub fn reported(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| f.alert && f.excluded_by.is_none())
+    }
+
+    /// Findings suppressed by exclusions.
+    pub fn suppressed(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| f.excluded_by.is_some())
+    }
+}
+
+/// Thresholds `scored`, marks exclusions, and orders the findings (highest score first; NaN
+/// scores last).
+pub fn apply(
+    detector: &str,
+    scored: Vec<Scored>,
+    rule: Rule,
+    basis: Basis,
+    training: Option<&ScoreDistribution>,
+    exclusions: &Exclusions,
+    all: bool,
+) -> Result<Outcome, oddhunt_core::threshold::ThresholdError> {
+    let scores: Vec<f64> = scored.iter().map(|s| s.score).collect();
+    let cut = Cut::compute(rule, basis, &scores, training)?;
+    let selected = cut.select(&scores);
+    let mut is_alert = vec![false; scored.len()];
+    for &i in &selected {
+        is_alert[i] = true;
+    }
+    let alerts = selected.len();
+    let total = scored.len();
+    let mut order: Vec<usize> = if all {
+        (0..scored.len()).collect()
+    } else {
+        selected.clone()
+    };
+    order.sort_by(|&a, &b| {
+        let (sa, sb) = (scores[a], scores[b]);
+        match (sa.is_nan(), sb.is_nan()) {
+            (true, false) => std::cmp::Ordering::Greater,
+            (false, true) => std::cmp::Ordering::Less,
+            _ => sb.total_cmp(&sa),
+        }
+        .then(a.cmp(&b))
+    });
+    let mut slots: Vec<Option<Scored>> = scored.into_iter().map(Some).collect();
+    let mut findings: Vec<Finding> = order
+        .into_iter()
+        .filter_map(|i| {
+            let s = slots[i].take()?;
+            let alert = is_alert[i];
+            let severity = if alert {
+                Severity::from_margin(cut.margin(s.score)).bumped(s.severity_boost)
+            } else {
+                Severity::Low
+            };
+            Some(Finding::new(detector, s, cut.value, alert, severity))
+        })
+        .collect();
+    let excluded = exclusions.apply(&mut findings);
+    Ok(Outcome {
+        detector: detector.to_string(),
+        findings,
+        cut,
+        scored: total,
+        alerts,
+        excluded,
+        scores: scores.into_iter().filter(|s| s.is_finite()).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use oddhunt_core::Measure;
+
+    fn scored(subject: &str, score: f64) -> Scored {
+        let mut s = Scored::new(subject, score, Measure::new("m", score));
+        s.context.insert("user.name".into(), subject.into());
+        s
+    }
+
+    #[test]
+    fn thresholds_orders_and_excludes() {
+        let input = vec![
+            scored("a", 0.1),
+            scored("b", 0.95),
+            scored("c", f64::NAN),
+            scored("d", 0.9),
+        ];
+        let rules = Exclusions::parse(
+            "[[rule]]\nname='d is fine'\nmatch.\"user.name\" = { equals = 'd' }\n",
+            "t",
+        )
+        .unwrap();
+        let out = apply(
+            "x",
+            input.clone(),
+            Rule::Above(0.5),
+            Basis::Batch,
+            None,
+            &rules,
+            false,
+        )
+        .unwrap();
+        let subjects: Vec<_> = out
+            .findings
+            .iter()
+            .map(|f| f.scored.subject.as_str())
+            .collect();
+        assert_eq!(subjects, vec!["b", "d"]);
+        assert_eq!(out.alerts, 2);
+        assert_eq!(out.excluded, vec![("d is fine".to_string(), 1)]);
+        assert_eq!(out.reported().count(), 1);
+
+        let everything = apply(
+            "x",
+            input,
+            Rule::Above(0.5),
+            Basis::Batch,
+            None,
+            &Exclusions::none(),
+            true,
+        )
+        .unwrap();
+        let subjects: Vec<_> = everything
+            .findings
+            .iter()
+            .map(|f| (f.scored.subject.as_str(), f.alert))
+            .collect();
+        assert_eq!(
+            subjects,
+            vec![("b", true), ("d", true), ("a", false), ("c", false)]
+        );
+    }
+}
