@@ -1,0 +1,54 @@
+//! JSON lines: one object per line, flat ECS-style keys (see `oddhunt_core::finding`).
+
+use crate::SinkError;
+use oddhunt_core::{Event, Finding};
+use std::io::Write;
+
+/// Writes findings, one JSON object per line.
+pub fn write_findings<'a>(
+    out: &mut dyn Write,
+    findings: impl IntoIterator<Item = &'a Finding>,
+) -> Result<(), SinkError> {
+    for f in findings {
+        serde_json::to_writer(&mut *out, f)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes arbitrary JSON records (e.g. the seed notebooks' Log Analytics rows), one per line.
+pub fn write_records<'a>(
+    out: &mut dyn Write,
+    records: impl IntoIterator<Item = &'a serde_json::Map<String, serde_json::Value>>,
+) -> Result<(), SinkError> {
+    for r in records {
+        serde_json::to_writer(&mut *out, r)?;
+        out.write_all(b"\n")?;
+    }
+    Ok(())
+}
+
+/// Writes one event as a JSON line.
+pub fn write_event(out: &mut dyn Write, event: &Event) -> Result<(), SinkError> {
+    serde_json::to_writer(&mut *out, event)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Reads findings written by [`write_findings`]; errors name the line.
+pub fn read_findings(
+    input: impl std::io::BufRead,
+    origin: &str,
+) -> Result<Vec<Finding>, String> {
+    let mut out = Vec::new();
+    for (i, line) in input.lines().enumerate() {
+        let line = line.map_err(|e| format!("{origin}:{}: {e}", i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Finding =
+            serde_json::from_str(&line).map_err(|e| format!("{origin}:{}: {e}", i + 1))?;
+        out.push(f);
+    }
+    Ok(out)
+}
