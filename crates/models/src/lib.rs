@@ -6,8 +6,8 @@
 //! is serialisable so a trained model lives in an oddhunt model file.
 
 // Markov chains over sessions (msticpy anomalous_sequence port) and the sessionizer.
-// pub mod markov;
-// pub mod sessionize;
+pub mod markov;
+pub mod sessionize;
 
 // Isolation Forest / Extended Isolation Forest, k-means, standard scaling, evaluation metrics.
 // pub mod iforest;
