@@ -1,0 +1,180 @@
+//! Training losses (MAE, MSE) and the per-row reconstruction errors used for scoring.
+//!
+//! Losses are Keras' `mean_absolute_error` / `mean_squared_error` with the default
+//! `sum_over_batch_size` reduction: the mean over every element of the batch. Scoring an
+//! autoencoder instead needs one number per row: the `cmdline` detector ranks by a row's mean
+//! absolute error, `proccount` by the Euclidean distance between input and reconstruction.
+
+use serde::{Deserialize, Serialize};
+
+/// A training loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// Mean absolute error (`keras.losses.MeanAbsoluteError`).
+    Mae,
+    /// Mean squared error (`keras.losses.MeanSquaredError`).
+    Mse,
+}
+
+impl Loss {
+    /// Sum of the element losses of `predicted` against `target` (no mean taken).
+    pub(crate) fn sum(self, predicted: &[f32], target: &[f32]) -> f64 {
+        let pairs = predicted.iter().zip(target);
+        match self {
+            Loss::Mae => pairs.map(|(&p, &t)| f64::from((p - t).abs())).sum(),
+            Loss::Mse => pairs
+                .map(|(&p, &t)| {
+                    let d = f64::from(p - t);
+                    d * d
+                })
+                .sum(),
+        }
+    }
+
+    /// Returns the sum of the element losses and writes the gradient of the *mean* loss,
+    /// `d(sum / count)/d predicted`, into `grad`. `count` is the number of elements of the whole
+    /// batch (which may span several shards).
+    pub(crate) fn sum_and_gradient(
+        self,
+        predicted: &[f32],
+        target: &[f32],
+        count: usize,
+        grad: &mut [f32],
+    ) -> f64 {
+        let scale = 1.0 / count as f32;
+        let mut sum = 0.0f64;
+        match self {
+            Loss::Mae => {
+                for ((g, &p), &t) in grad.iter_mut().zip(predicted).zip(target) {
+                    let d = p - t;
+                    sum += f64::from(d.abs());
+                    // d|d|/dd = sign(d), and 0 at 0 as TensorFlow's Abs gradient.
+                    *g = if d > 0.0 {
+                        scale
+                    } else if d < 0.0 {
+                        -scale
+                    } else {
+                        0.0
+                    };
+                }
+            }
+            Loss::Mse => {
+                let twice = 2.0 * scale;
+                for ((g, &p), &t) in grad.iter_mut().zip(predicted).zip(target) {
+                    let d = p - t;
+                    sum += f64::from(d) * f64::from(d);
+                    *g = twice * d;
+                }
+            }
+        }
+        sum
+    }
+}
+
+/// How one row's reconstruction is compared with its target when scoring.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RowError {
+    /// Mean absolute error over the row (`np.mean(np.abs(x - y), axis=1)`).
+    Mae,
+    /// Mean squared error over the row.
+    Mse,
+    /// Euclidean distance (`np.linalg.norm(x - y, axis=1)`).
+    Euclidean,
+}
+
+impl RowError {
+    /// The error of one row.
+    pub fn row(self, predicted: &[f32], target: &[f32]) -> f32 {
+        let n = predicted.len().max(1) as f64;
+        let pairs = predicted.iter().zip(target);
+        // Accumulate in f64 so long rows do not lose precision; one rounding at the end.
+        let value = match self {
+            RowError::Mae => pairs.map(|(&p, &t)| f64::from((p - t).abs())).sum::<f64>() / n,
+            RowError::Mse | RowError::Euclidean => {
+                let squares: f64 = pairs
+                    .map(|(&p, &t)| {
+                        let d = f64::from(p - t);
+                        d * d
+                    })
+                    .sum();
+                if self == RowError::Mse {
+                    squares / n
+                } else {
+                    squares.sqrt()
+                }
+            }
+        };
+        value as f32
+    }
+
+    /// The error of every row of row-major `predicted` and `target` (`rows × width`).
+    pub fn rows(self, predicted: &[f32], target: &[f32], width: usize) -> Vec<f32> {
+        if width == 0 {
+            return Vec::new();
+        }
+        predicted
+            .chunks_exact(width)
+            .zip(target.chunks_exact(width))
+            .map(|(p, t)| self.row(p, t))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loss_gradients_match_finite_differences() {
+        // Values kept away from p == t, where MAE's derivative jumps.
+        let predicted = [0.3f32, -0.7, 1.2, 0.05, -0.4, 0.9];
+        let target = [0.1f32, -0.2, 1.5, -0.3, -0.1, 0.2];
+        let count = predicted.len();
+        for loss in [Loss::Mae, Loss::Mse] {
+            let mut grad = [0.0f32; 6];
+            let sum = loss.sum_and_gradient(&predicted, &target, count, &mut grad);
+            assert!((sum - loss.sum(&predicted, &target)).abs() < 1e-9);
+            let eps = 1e-3f32;
+            for i in 0..count {
+                let mut p = predicted;
+                p[i] += eps;
+                let plus = loss.sum(&p, &target) / count as f64;
+                p[i] -= 2.0 * eps;
+                let minus = loss.sum(&p, &target) / count as f64;
+                let numeric = (plus - minus) / (2.0 * f64::from(eps));
+                assert!(
+                    (f64::from(grad[i]) - numeric).abs() < 1e-4,
+                    "{loss:?} element {i}: analytic {}, numeric {numeric}",
+                    grad[i]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mae_gradient_is_zero_where_prediction_equals_target() {
+        let mut grad = [1.0f32; 2];
+        Loss::Mae.sum_and_gradient(&[0.5, 0.5], &[0.5, 0.0], 2, &mut grad);
+        assert_eq!(grad, [0.0, 0.5]);
+    }
+
+    #[test]
+    fn row_errors_match_numpy_formulas() {
+        let predicted = [1.0f32, 2.0, 3.0, 0.0, 0.0, 0.0];
+        let target = [1.0f32, 0.0, 0.0, 3.0, 4.0, 0.0];
+        assert_eq!(
+            RowError::Euclidean.rows(&predicted, &target, 3),
+            vec![13f32.sqrt(), 5.0]
+        );
+        assert_eq!(
+            RowError::Mae.rows(&predicted, &target, 3),
+            vec![5.0 / 3.0, 7.0 / 3.0]
+        );
+        assert_eq!(
+            RowError::Mse.rows(&predicted, &target, 3),
+            vec![13.0 / 3.0, 25.0 / 3.0]
+        );
+    }
+}
