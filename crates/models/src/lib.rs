@@ -10,10 +10,10 @@ pub mod markov;
 pub mod sessionize;
 
 // Isolation Forest / Extended Isolation Forest, k-means, standard scaling, evaluation metrics.
-// pub mod iforest;
-// pub mod kmeans;
-// pub mod scale;
-// pub mod metrics;
+pub mod iforest;
+pub mod kmeans;
+pub mod scale;
+pub mod metrics;
 
 // A small dense-network core and scikit-learn-compatible feature hashing.
 pub mod nn;
