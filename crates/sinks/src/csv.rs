@@ -23,8 +23,19 @@ pub fn write_findings(out: &mut dyn Write, findings: &[Finding]) -> Result<(), S
         .collect();
     let mut w = ::csv::Writer::from_writer(out);
     let mut header: Vec<String> = [
-        "id", "detector", "severity", "alert", "excluded_by", "score", "threshold", "measure",
-        "measure_value", "subject", "summary", "first_seen", "last_seen",
+        "id",
+        "detector",
+        "severity",
+        "alert",
+        "excluded_by",
+        "score",
+        "threshold",
+        "measure",
+        "measure_value",
+        "subject",
+        "summary",
+        "first_seen",
+        "last_seen",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -88,7 +99,11 @@ impl<W: Write> EventCsv<W> {
             e.time().map(|t| t.to_string()).unwrap_or_default(),
             e.kind().to_string(),
         ];
-        row.extend(Field::ALL.iter().map(|&f| e.get(f).unwrap_or("").to_string()));
+        row.extend(
+            Field::ALL
+                .iter()
+                .map(|&f| e.get(f).unwrap_or("").to_string()),
+        );
         row.push(
             e.params()
                 .map(|p| match p.value {
@@ -99,7 +114,8 @@ impl<W: Write> EventCsv<W> {
                 .join("; "),
         );
         row.push(e.provenance().to_string());
-        self.writer.write_record(row.iter().map(|c| csv_cell(c).into_owned()))?;
+        self.writer
+            .write_record(row.iter().map(|c| csv_cell(c).into_owned()))?;
         Ok(())
     }
 

@@ -36,10 +36,7 @@ pub fn write_event(out: &mut dyn Write, event: &Event) -> Result<(), SinkError> 
 }
 
 /// Reads findings written by [`write_findings`]; errors name the line.
-pub fn read_findings(
-    input: impl std::io::BufRead,
-    origin: &str,
-) -> Result<Vec<Finding>, String> {
+pub fn read_findings(input: impl std::io::BufRead, origin: &str) -> Result<Vec<Finding>, String> {
     let mut out = Vec::new();
     for (i, line) in input.lines().enumerate() {
         let line = line.map_err(|e| format!("{origin}:{}: {e}", i + 1))?;

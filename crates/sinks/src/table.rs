@@ -10,8 +10,8 @@ use oddhunt_core::{Event, Field, Finding, Severity};
 /// Table settings.
 #[derive(Clone, Copy, Debug)]
 pub struct TableStyle {
-    /// Total width in columns.
-    pub width: u16,
+    /// Total width in columns; `None` = the terminal's width (120 when not a terminal).
+    pub width: Option<u16>,
     /// Colour severities (only on a terminal).
     pub color: bool,
 }
@@ -19,7 +19,7 @@ pub struct TableStyle {
 impl Default for TableStyle {
     fn default() -> Self {
         TableStyle {
-            width: 120,
+            width: None,
             color: false,
         }
     }
@@ -28,8 +28,9 @@ impl Default for TableStyle {
 fn new_table(style: TableStyle) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(style.width);
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    let width = style.width.or_else(|| t.width()).unwrap_or(120);
+    t.set_width(width);
     if style.color {
         t.enforce_styling();
     } else {
@@ -66,15 +67,26 @@ pub fn short_number(v: f64) -> String {
 /// Findings as a table: severity, score, subject, who/where, summary, first seen.
 pub fn findings<'a>(findings: impl IntoIterator<Item = &'a Finding>, style: TableStyle) -> String {
     let mut t = new_table(style);
-    t.set_header(vec!["severity", "score", "subject", "host / user", "why", "first seen"]);
+    t.set_header(vec![
+        "severity",
+        "score",
+        "subject",
+        "host / user",
+        "why",
+        "first seen",
+    ]);
     for f in findings {
         let ctx = &f.scored.context;
-        let who = [ctx.get("host.name"), ctx.get("user.name"), ctx.get("source.ip")]
-            .into_iter()
-            .flatten()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(" / ");
+        let who = [
+            ctx.get("host.name"),
+            ctx.get("user.name"),
+            ctx.get("source.ip"),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" / ");
         let mut summary = safe(&f.scored.summary, 400);
         if let Some(rule) = &f.excluded_by {
             summary = format!("[excluded by {}] {summary}", safe(rule, 80));
@@ -143,7 +155,15 @@ fn headline(e: &Event) -> String {
 /// Events as a table: time, kind, host, user, source, the main field, provenance.
 pub fn events<'a>(events: impl IntoIterator<Item = &'a Event>, style: TableStyle) -> String {
     let mut t = new_table(style);
-    t.set_header(vec!["time", "kind", "host", "user", "source ip", "what", "from"]);
+    t.set_header(vec![
+        "time",
+        "kind",
+        "host",
+        "user",
+        "source ip",
+        "what",
+        "from",
+    ]);
     for e in events {
         t.add_row(vec![
             e.time().map(|t| t.to_string()).unwrap_or_default(),

@@ -60,100 +60,609 @@ const USERINIT: &str = r"C:\Windows\System32\userinit.exe";
 /// The catalog. `{..}` placeholders are filled per event (see [`render`]).
 const CATALOG: &[Proc] = &[
     // Around the clock, as SYSTEM.
-    p!(r"C:\Windows\System32\svchost.exe", SERVICES, [
-        r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule",
-        r"C:\Windows\system32\svchost.exe -k LocalServiceNetworkRestricted -p -s lmhosts",
-        r"C:\Windows\System32\svchost.exe -k wsappx -p -s ClipSVC",
-        r"C:\Windows\system32\svchost.exe -k UnistackSvcGroup -s CDPUserSvc_{hex5}",
-        r"C:\Windows\system32\svchost.exe -k netsvcs -p -s BITS",
-        r"C:\Windows\System32\svchost.exe -k LocalSystemNetworkRestricted -p -s SysMain",
-        r"C:\Windows\system32\svchost.exe -k DcomLaunch -p",
-    ], 120.0, System, Everywhere),
-    p!(r"C:\Windows\System32\conhost.exe", CMD, [r"\??\C:\Windows\system32\conhost.exe 0xffffffff -ForceV1"], 60.0, System, Everywhere),
-    p!(r"C:\Windows\System32\backgroundTaskHost.exe", SVCHOST, [r#""C:\Windows\system32\backgroundTaskHost.exe" -ServerName:BackgroundTaskHost.WebAccountProvider"#, r#""C:\Windows\system32\backgroundTaskHost.exe" -ServerName:App.AppXmtcan0h2tfbfy7k9kn8hbxb6dmzz1zh0.mca"#], 35.0, User, Workstations),
-    p!(r"C:\Windows\System32\RuntimeBroker.exe", SVCHOST, [r"C:\Windows\System32\RuntimeBroker.exe -Embedding"], 30.0, User, Workstations),
-    p!(r"C:\Windows\System32\dllhost.exe", SVCHOST, [r"C:\Windows\system32\DllHost.exe /Processid:{bguid}"], 28.0, User, Everywhere),
-    p!(r"C:\Windows\System32\wbem\WmiPrvSE.exe", SVCHOST, [r"C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding", r"C:\Windows\system32\wbem\wmiprvse.exe -Embedding"], 25.0, System, Everywhere),
-    p!(r"C:\Windows\System32\SearchProtocolHost.exe", r"C:\Windows\System32\SearchIndexer.exe", [r#""C:\Windows\system32\SearchProtocolHost.exe" Global\UsGthrFltPipeMssGthrPipe{n} Global\UsGthrCtrlFltPipeMssGthrPipe{n} 1 -2147483646 "Software\Microsoft\Windows Search" "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT; MS Search 4.0 Robot)" "C:\ProgramData\Microsoft\Search\Data\Temp\usgthrsvc" "DownLevelDaemon""#], 22.0, System, Workstations),
-    p!(r"C:\Windows\System32\SearchFilterHost.exe", r"C:\Windows\System32\SearchIndexer.exe", [r#""C:\Windows\system32\SearchFilterHost.exe" 0 {n} {n} {n} 8192 {n} "#], 18.0, System, Workstations),
-    p!(r"C:\Windows\System32\taskhostw.exe", SVCHOST, [r"taskhostw.exe {bguid}", r"taskhostw.exe SYSTEM", r"taskhostw.exe Install $(Arg0)"], 16.0, User, Everywhere),
-    p!(r"C:\Windows\System32\sppsvc.exe", SERVICES, [r"C:\Windows\system32\sppsvc.exe"], 6.0, System, Everywhere),
-    p!(r"C:\Windows\System32\MoUsoCoreWorker.exe", SVCHOST, [r"C:\Windows\System32\mousocoreworker.exe -Embedding"], 5.0, System, Everywhere),
-    p!(r"C:\Windows\System32\CompatTelRunner.exe", SVCHOST, [r"C:\Windows\system32\compattelrunner.exe -m:appraiser.dll -f:DoScheduledTelemetryRun", r"C:\Windows\system32\compattelrunner.exe -maintenance"], 3.0, System, Everywhere),
-    p!(r"C:\Windows\System32\wermgr.exe", SVCHOST, [r"C:\Windows\system32\wermgr.exe -upload", r"C:\Windows\system32\wermgr.exe -outofqueue"], 2.0, System, Everywhere),
-    p!(r"C:\Windows\System32\WerFault.exe", SVCHOST, [r"C:\Windows\system32\WerFault.exe -u -p {pid} -s {n}"], 2.0, User, Everywhere),
-    p!(r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.23110.3-0\MpCmdRun.exe", r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.23110.3-0\MsMpEng.exe", [r#""C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.23110.3-0\MpCmdRun.exe" SignatureUpdate -ScheduleJob -RestrictPrivileges"#, r#""C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.23110.3-0\MpCmdRun.exe" -wdenable"#], 4.0, System, Everywhere),
-    p!(r"C:\Windows\System32\gpupdate.exe", SVCHOST, [r"gpupdate.exe /target:computer", r"gpupdate.exe /target:user /force"], 1.5, System, Everywhere),
-    p!(r"C:\Windows\System32\TiWorker.exe", SVCHOST, [r"C:\Windows\winsxs\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.3205_none_7e0f2b2d4e0d05b9\TiWorker.exe -Embedding"], 1.0, System, Everywhere),
-    p!(r"C:\Windows\servicing\TrustedInstaller.exe", SERVICES, [r"C:\Windows\servicing\TrustedInstaller.exe"], 1.0, System, Everywhere),
-    p!(r"C:\Program Files (x86)\Microsoft\EdgeUpdate\MicrosoftEdgeUpdate.exe", SVCHOST, [r#""C:\Program Files (x86)\Microsoft\EdgeUpdate\MicrosoftEdgeUpdate.exe" /ua /installsource scheduler"#, r#""C:\Program Files (x86)\Microsoft\EdgeUpdate\MicrosoftEdgeUpdate.exe" /c"#], 4.0, System, Workstations),
-    p!(r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe", SVCHOST, [r#""C:\Program Files (x86)\Google\Update\GoogleUpdate.exe" /ua /installsource scheduler"#], 2.0, System, Workstations),
-    p!(r"C:\Windows\System32\sc.exe", CMD, [r"sc.exe query state= all", r"sc  start wuauserv"], 0.6, System, Servers),
+    p!(
+        r"C:\Windows\System32\svchost.exe",
+        SERVICES,
+        [
+            r"C:\Windows\system32\svchost.exe -k netsvcs -p -s Schedule",
+            r"C:\Windows\system32\svchost.exe -k LocalServiceNetworkRestricted -p -s lmhosts",
+            r"C:\Windows\System32\svchost.exe -k wsappx -p -s ClipSVC",
+            r"C:\Windows\system32\svchost.exe -k UnistackSvcGroup -s CDPUserSvc_{hex5}",
+            r"C:\Windows\system32\svchost.exe -k netsvcs -p -s BITS",
+            r"C:\Windows\System32\svchost.exe -k LocalSystemNetworkRestricted -p -s SysMain",
+            r"C:\Windows\system32\svchost.exe -k DcomLaunch -p",
+        ],
+        120.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\conhost.exe",
+        CMD,
+        [r"\??\C:\Windows\system32\conhost.exe 0xffffffff -ForceV1"],
+        60.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\backgroundTaskHost.exe",
+        SVCHOST,
+        [
+            r#""C:\Windows\system32\backgroundTaskHost.exe" -ServerName:BackgroundTaskHost.WebAccountProvider"#,
+            r#""C:\Windows\system32\backgroundTaskHost.exe" -ServerName:App.AppXmtcan0h2tfbfy7k9kn8hbxb6dmzz1zh0.mca"#
+        ],
+        35.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\RuntimeBroker.exe",
+        SVCHOST,
+        [r"C:\Windows\System32\RuntimeBroker.exe -Embedding"],
+        30.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\dllhost.exe",
+        SVCHOST,
+        [r"C:\Windows\system32\DllHost.exe /Processid:{bguid}"],
+        28.0,
+        User,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\wbem\WmiPrvSE.exe",
+        SVCHOST,
+        [
+            r"C:\Windows\system32\wbem\wmiprvse.exe -secured -Embedding",
+            r"C:\Windows\system32\wbem\wmiprvse.exe -Embedding"
+        ],
+        25.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\SearchProtocolHost.exe",
+        r"C:\Windows\System32\SearchIndexer.exe",
+        [
+            r#""C:\Windows\system32\SearchProtocolHost.exe" Global\UsGthrFltPipeMssGthrPipe{n} Global\UsGthrCtrlFltPipeMssGthrPipe{n} 1 -2147483646 "Software\Microsoft\Windows Search" "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT; MS Search 4.0 Robot)" "C:\ProgramData\Microsoft\Search\Data\Temp\usgthrsvc" "DownLevelDaemon""#
+        ],
+        22.0,
+        System,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\SearchFilterHost.exe",
+        r"C:\Windows\System32\SearchIndexer.exe",
+        [r#""C:\Windows\system32\SearchFilterHost.exe" 0 {n} {n} {n} 8192 {n} "#],
+        18.0,
+        System,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\taskhostw.exe",
+        SVCHOST,
+        [
+            r"taskhostw.exe {bguid}",
+            r"taskhostw.exe SYSTEM",
+            r"taskhostw.exe Install $(Arg0)"
+        ],
+        16.0,
+        User,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\sppsvc.exe",
+        SERVICES,
+        [r"C:\Windows\system32\sppsvc.exe"],
+        6.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\MoUsoCoreWorker.exe",
+        SVCHOST,
+        [r"C:\Windows\System32\mousocoreworker.exe -Embedding"],
+        5.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\CompatTelRunner.exe",
+        SVCHOST,
+        [
+            r"C:\Windows\system32\compattelrunner.exe -m:appraiser.dll -f:DoScheduledTelemetryRun",
+            r"C:\Windows\system32\compattelrunner.exe -maintenance"
+        ],
+        3.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\wermgr.exe",
+        SVCHOST,
+        [
+            r"C:\Windows\system32\wermgr.exe -upload",
+            r"C:\Windows\system32\wermgr.exe -outofqueue"
+        ],
+        2.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\WerFault.exe",
+        SVCHOST,
+        [r"C:\Windows\system32\WerFault.exe -u -p {pid} -s {n}"],
+        2.0,
+        User,
+        Everywhere
+    ),
+    p!(
+        r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.23110.3-0\MpCmdRun.exe",
+        r"C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.23110.3-0\MsMpEng.exe",
+        [
+            r#""C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.23110.3-0\MpCmdRun.exe" SignatureUpdate -ScheduleJob -RestrictPrivileges"#,
+            r#""C:\ProgramData\Microsoft\Windows Defender\Platform\4.18.23110.3-0\MpCmdRun.exe" -wdenable"#
+        ],
+        4.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\gpupdate.exe",
+        SVCHOST,
+        [
+            r"gpupdate.exe /target:computer",
+            r"gpupdate.exe /target:user /force"
+        ],
+        1.5,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\TiWorker.exe",
+        SVCHOST,
+        [
+            r"C:\Windows\winsxs\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_10.0.19041.3205_none_7e0f2b2d4e0d05b9\TiWorker.exe -Embedding"
+        ],
+        1.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\servicing\TrustedInstaller.exe",
+        SERVICES,
+        [r"C:\Windows\servicing\TrustedInstaller.exe"],
+        1.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Program Files (x86)\Microsoft\EdgeUpdate\MicrosoftEdgeUpdate.exe",
+        SVCHOST,
+        [
+            r#""C:\Program Files (x86)\Microsoft\EdgeUpdate\MicrosoftEdgeUpdate.exe" /ua /installsource scheduler"#,
+            r#""C:\Program Files (x86)\Microsoft\EdgeUpdate\MicrosoftEdgeUpdate.exe" /c"#
+        ],
+        4.0,
+        System,
+        Workstations
+    ),
+    p!(
+        r"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe",
+        SVCHOST,
+        [r#""C:\Program Files (x86)\Google\Update\GoogleUpdate.exe" /ua /installsource scheduler"#],
+        2.0,
+        System,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\sc.exe",
+        CMD,
+        [r"sc.exe query state= all", r"sc  start wuauserv"],
+        0.6,
+        System,
+        Servers
+    ),
     // Logon and shell.
-    p!(r"C:\Windows\System32\userinit.exe", r"C:\Windows\System32\winlogon.exe", [r"C:\Windows\system32\userinit.exe"], 1.0, User, Workstations),
-    p!(r"C:\Windows\explorer.exe", USERINIT, [r"C:\Windows\Explorer.EXE"], 1.0, User, Workstations),
-    p!(r"C:\Windows\System32\sihost.exe", SVCHOST, [r"sihost.exe"], 1.0, User, Workstations),
-    p!(r"C:\Windows\System32\ctfmon.exe", SVCHOST, [r#""ctfmon.exe""#], 1.0, User, Workstations),
-    p!(r"C:\Windows\System32\smartscreen.exe", SVCHOST, [r"C:\Windows\System32\smartscreen.exe -Embedding"], 3.0, User, Workstations),
-    p!(r"C:\Windows\ImmersiveControlPanel\SystemSettings.exe", SVCHOST, [r#""C:\Windows\ImmersiveControlPanel\SystemSettings.exe" -ServerName:microsoft.windows.immersivecontrolpanel"#], 0.8, User, Workstations),
+    p!(
+        r"C:\Windows\System32\userinit.exe",
+        r"C:\Windows\System32\winlogon.exe",
+        [r"C:\Windows\system32\userinit.exe"],
+        1.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\explorer.exe",
+        USERINIT,
+        [r"C:\Windows\Explorer.EXE"],
+        1.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\sihost.exe",
+        SVCHOST,
+        [r"sihost.exe"],
+        1.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\ctfmon.exe",
+        SVCHOST,
+        [r#""ctfmon.exe""#],
+        1.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\smartscreen.exe",
+        SVCHOST,
+        [r"C:\Windows\System32\smartscreen.exe -Embedding"],
+        3.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\ImmersiveControlPanel\SystemSettings.exe",
+        SVCHOST,
+        [
+            r#""C:\Windows\ImmersiveControlPanel\SystemSettings.exe" -ServerName:microsoft.windows.immersivecontrolpanel"#
+        ],
+        0.8,
+        User,
+        Workstations
+    ),
     // Working hours: browsers, Office, chat.
-    p!(r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe", EXPLORER, [
-        r#""C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe" --type=renderer --instant-process --lang=en-US --device-scale-factor=1 --num-raster-threads=4 --renderer-client-id={n} --mojo-platform-channel-handle={n} /prefetch:1"#,
-        r#""C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe" --type=utility --utility-sub-type=network.mojom.NetworkService --lang=en-US --service-sandbox-type=none --mojo-platform-channel-handle={n} /prefetch:3"#,
-        r#""C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe" --profile-directory=Default"#,
-    ], 45.0, User, Workstations),
-    p!(r"C:\Program Files\Google\Chrome\Application\chrome.exe", EXPLORER, [
-        r#""C:\Program Files\Google\Chrome\Application\chrome.exe" --type=renderer --display-capture-permissions-policy-allowed --lang=en-US --js-flags=--ms-user-locale= --device-scale-factor=1 --num-raster-threads=4 --renderer-client-id={n} /prefetch:1"#,
-        r#""C:\Program Files\Google\Chrome\Application\chrome.exe" --type=gpu-process --gpu-preferences=UAAAAAAAAADgAAAYAAAAAAAAAAAAAAAAAABgAAAAAAA4AAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAEAAAAAAAAAAIAAAAAAAAAAgAAAAAAAAA --mojo-platform-channel-handle={n} /prefetch:2"#,
-    ], 30.0, User, Workstations),
-    p!(OUTLOOK, EXPLORER, [r#""C:\Program Files\Microsoft Office\Root\Office16\OUTLOOK.EXE" "#, r#""C:\Program Files\Microsoft Office\Root\Office16\OUTLOOK.EXE" /recycle"#], 4.0, User, Workstations),
-    p!(r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE", EXPLORER, [r#""C:\Program Files\Microsoft Office\Root\Office16\WINWORD.EXE" /n "C:\Users\{user}\Documents\{doc}.docx" /o """#, r#""C:\Program Files\Microsoft Office\Root\Office16\WINWORD.EXE" /n "C:\Users\{user}\Downloads\{doc}.docx""#], 5.0, User, Workstations),
-    p!(r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE", EXPLORER, [r#""C:\Program Files\Microsoft Office\Root\Office16\EXCEL.EXE" "C:\Users\{user}\Documents\{doc}.xlsx""#], 4.0, User, Workstations),
-    p!(r"C:\Program Files\Microsoft Office\root\Office16\POWERPNT.EXE", EXPLORER, [r#""C:\Program Files\Microsoft Office\Root\Office16\POWERPNT.EXE" "C:\Users\{user}\Documents\{doc}.pptx""#], 1.5, User, Workstations),
-    p!(r"C:\Users\{user}\AppData\Local\Microsoft\Teams\current\Teams.exe", EXPLORER, [r#""C:\Users\{user}\AppData\Local\Microsoft\Teams\current\Teams.exe" --type=renderer --autoplay-policy=no-user-gesture-required --enable-blink-features=SharedArrayBuffer --renderer-client-id={n} /prefetch:1"#], 18.0, User, Workstations),
-    p!(r"C:\Program Files\Microsoft OneDrive\OneDrive.exe", EXPLORER, [r#""C:\Program Files\Microsoft OneDrive\OneDrive.exe" /background"#, r#""C:\Program Files\Microsoft OneDrive\OneDrive.exe" /updateInstalled /background"#], 3.0, User, Workstations),
-    p!(r"C:\Windows\System32\notepad.exe", EXPLORER, [r#""C:\Windows\system32\NOTEPAD.EXE" C:\Users\{user}\Desktop\{doc}.txt"#, r"C:\Windows\system32\notepad.exe"], 2.0, User, Workstations),
-    p!(r"C:\Windows\System32\mstsc.exe", EXPLORER, [r#""C:\Windows\system32\mstsc.exe" /v:srv-app{n2}"#], 0.8, Admin, Workstations),
-    p!(r"C:\Windows\System32\rundll32.exe", EXPLORER, [r"C:\Windows\system32\rundll32.exe shell32.dll,Control_RunDLL", r#""C:\Windows\system32\rundll32.exe" C:\Windows\system32\PcaSvc.dll,PcaPatchSdbTask"#, r"rundll32.exe C:\Windows\System32\shimgvw.dll,ImageView_Fullscreen C:\Users\{user}\Pictures\{doc}.png"], 3.0, User, Workstations),
-    p!(r"C:\Windows\System32\cmd.exe", EXPLORER, [r#""C:\Windows\system32\cmd.exe" "#, r#"C:\Windows\system32\cmd.exe /c ""C:\Program Files\Dell\CommandUpdate\dcu-cli.exe" /scan""#, r#"C:\Windows\system32\cmd.exe /d /s /c "git rev-parse --show-toplevel""#], 5.0, User, Everywhere),
-    p!(r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe", SVCHOST, [r#""C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -ExecutionPolicy Bypass -File "C:\ProgramData\Corp\Scripts\inventory.ps1""#, r#"powershell.exe -ExecutionPolicy Restricted -Command Write-Host 'Final result: 1';"#], 3.0, System, Everywhere),
-    p!(r"C:\Users\{user}\AppData\Local\Programs\Microsoft VS Code\Code.exe", EXPLORER, [r#""C:\Users\{user}\AppData\Local\Programs\Microsoft VS Code\Code.exe" --type=renderer --enable-crash-reporter=ab2c14e8-0d1f-4b5a-9c1e-2b3d4f5a6b7c,no_channel --user-data-dir="C:\Users\{user}\AppData\Roaming\Code" /prefetch:1"#], 3.0, User, Workstations),
-    p!(r"C:\Program Files\Git\cmd\git.exe", CMD, [r"git  status --porcelain", r"git  fetch --prune origin", r"git  log -n 20 --oneline"], 2.0, User, Workstations),
-    p!(r"C:\Program Files\Zoom\bin\Zoom.exe", EXPLORER, [r#""C:\Program Files\Zoom\bin\Zoom.exe" "--url=zoommtg://zoom.us/join?confno={n}""#], 1.0, User, Workstations),
-    p!(r"C:\Program Files\Adobe\Acrobat DC\Acrobat\Acrobat.exe", EXPLORER, [r#""C:\Program Files\Adobe\Acrobat DC\Acrobat\Acrobat.exe" "C:\Users\{user}\Downloads\{doc}.pdf""#], 2.0, User, Workstations),
-    p!(r"C:\Windows\System32\taskmgr.exe", EXPLORER, [r#""C:\Windows\system32\taskmgr.exe" /4"#], 0.4, User, Workstations),
-    p!(r"C:\Windows\System32\SnippingTool.exe", EXPLORER, [r#""C:\Windows\system32\SnippingTool.exe""#], 0.5, User, Workstations),
-    p!(r"C:\Windows\System32\msiexec.exe", SERVICES, [r"C:\Windows\system32\msiexec.exe /V", r"C:\Windows\System32\MsiExec.exe -Embedding {hex32} C"], 1.0, System, Everywhere),
+    p!(
+        r"C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe",
+        EXPLORER,
+        [
+            r#""C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe" --type=renderer --instant-process --lang=en-US --device-scale-factor=1 --num-raster-threads=4 --renderer-client-id={n} --mojo-platform-channel-handle={n} /prefetch:1"#,
+            r#""C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe" --type=utility --utility-sub-type=network.mojom.NetworkService --lang=en-US --service-sandbox-type=none --mojo-platform-channel-handle={n} /prefetch:3"#,
+            r#""C:\Program Files (x86)\Microsoft\Edge\Application\msedge.exe" --profile-directory=Default"#,
+        ],
+        45.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Program Files\Google\Chrome\Application\chrome.exe",
+        EXPLORER,
+        [
+            r#""C:\Program Files\Google\Chrome\Application\chrome.exe" --type=renderer --display-capture-permissions-policy-allowed --lang=en-US --js-flags=--ms-user-locale= --device-scale-factor=1 --num-raster-threads=4 --renderer-client-id={n} /prefetch:1"#,
+            r#""C:\Program Files\Google\Chrome\Application\chrome.exe" --type=gpu-process --gpu-preferences=UAAAAAAAAADgAAAYAAAAAAAAAAAAAAAAAABgAAAAAAA4AAAAAAAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAAAAAABAAAAAAAAAAEAAAAAAAAAAIAAAAAAAAAAgAAAAAAAAA --mojo-platform-channel-handle={n} /prefetch:2"#,
+        ],
+        30.0,
+        User,
+        Workstations
+    ),
+    p!(
+        OUTLOOK,
+        EXPLORER,
+        [
+            r#""C:\Program Files\Microsoft Office\Root\Office16\OUTLOOK.EXE" "#,
+            r#""C:\Program Files\Microsoft Office\Root\Office16\OUTLOOK.EXE" /recycle"#
+        ],
+        4.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Program Files\Microsoft Office\root\Office16\WINWORD.EXE",
+        EXPLORER,
+        [
+            r#""C:\Program Files\Microsoft Office\Root\Office16\WINWORD.EXE" /n "C:\Users\{user}\Documents\{doc}.docx" /o """#,
+            r#""C:\Program Files\Microsoft Office\Root\Office16\WINWORD.EXE" /n "C:\Users\{user}\Downloads\{doc}.docx""#
+        ],
+        5.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Program Files\Microsoft Office\root\Office16\EXCEL.EXE",
+        EXPLORER,
+        [
+            r#""C:\Program Files\Microsoft Office\Root\Office16\EXCEL.EXE" "C:\Users\{user}\Documents\{doc}.xlsx""#
+        ],
+        4.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Program Files\Microsoft Office\root\Office16\POWERPNT.EXE",
+        EXPLORER,
+        [
+            r#""C:\Program Files\Microsoft Office\Root\Office16\POWERPNT.EXE" "C:\Users\{user}\Documents\{doc}.pptx""#
+        ],
+        1.5,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Users\{user}\AppData\Local\Microsoft\Teams\current\Teams.exe",
+        EXPLORER,
+        [
+            r#""C:\Users\{user}\AppData\Local\Microsoft\Teams\current\Teams.exe" --type=renderer --autoplay-policy=no-user-gesture-required --enable-blink-features=SharedArrayBuffer --renderer-client-id={n} /prefetch:1"#
+        ],
+        18.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Program Files\Microsoft OneDrive\OneDrive.exe",
+        EXPLORER,
+        [
+            r#""C:\Program Files\Microsoft OneDrive\OneDrive.exe" /background"#,
+            r#""C:\Program Files\Microsoft OneDrive\OneDrive.exe" /updateInstalled /background"#
+        ],
+        3.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\notepad.exe",
+        EXPLORER,
+        [
+            r#""C:\Windows\system32\NOTEPAD.EXE" C:\Users\{user}\Desktop\{doc}.txt"#,
+            r"C:\Windows\system32\notepad.exe"
+        ],
+        2.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\mstsc.exe",
+        EXPLORER,
+        [r#""C:\Windows\system32\mstsc.exe" /v:srv-app{n2}"#],
+        0.8,
+        Admin,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\rundll32.exe",
+        EXPLORER,
+        [
+            r"C:\Windows\system32\rundll32.exe shell32.dll,Control_RunDLL",
+            r#""C:\Windows\system32\rundll32.exe" C:\Windows\system32\PcaSvc.dll,PcaPatchSdbTask"#,
+            r"rundll32.exe C:\Windows\System32\shimgvw.dll,ImageView_Fullscreen C:\Users\{user}\Pictures\{doc}.png"
+        ],
+        3.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\cmd.exe",
+        EXPLORER,
+        [
+            r#""C:\Windows\system32\cmd.exe" "#,
+            r#"C:\Windows\system32\cmd.exe /c ""C:\Program Files\Dell\CommandUpdate\dcu-cli.exe" /scan""#,
+            r#"C:\Windows\system32\cmd.exe /d /s /c "git rev-parse --show-toplevel""#
+        ],
+        5.0,
+        User,
+        Everywhere
+    ),
+    p!(
+        r"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe",
+        SVCHOST,
+        [
+            r#""C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" -NoProfile -ExecutionPolicy Bypass -File "C:\ProgramData\Corp\Scripts\inventory.ps1""#,
+            r#"powershell.exe -ExecutionPolicy Restricted -Command Write-Host 'Final result: 1';"#
+        ],
+        3.0,
+        System,
+        Everywhere
+    ),
+    p!(
+        r"C:\Users\{user}\AppData\Local\Programs\Microsoft VS Code\Code.exe",
+        EXPLORER,
+        [
+            r#""C:\Users\{user}\AppData\Local\Programs\Microsoft VS Code\Code.exe" --type=renderer --enable-crash-reporter=ab2c14e8-0d1f-4b5a-9c1e-2b3d4f5a6b7c,no_channel --user-data-dir="C:\Users\{user}\AppData\Roaming\Code" /prefetch:1"#
+        ],
+        3.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Program Files\Git\cmd\git.exe",
+        CMD,
+        [
+            r"git  status --porcelain",
+            r"git  fetch --prune origin",
+            r"git  log -n 20 --oneline"
+        ],
+        2.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Program Files\Zoom\bin\Zoom.exe",
+        EXPLORER,
+        [r#""C:\Program Files\Zoom\bin\Zoom.exe" "--url=zoommtg://zoom.us/join?confno={n}""#],
+        1.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Program Files\Adobe\Acrobat DC\Acrobat\Acrobat.exe",
+        EXPLORER,
+        [
+            r#""C:\Program Files\Adobe\Acrobat DC\Acrobat\Acrobat.exe" "C:\Users\{user}\Downloads\{doc}.pdf""#
+        ],
+        2.0,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\taskmgr.exe",
+        EXPLORER,
+        [r#""C:\Windows\system32\taskmgr.exe" /4"#],
+        0.4,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\SnippingTool.exe",
+        EXPLORER,
+        [r#""C:\Windows\system32\SnippingTool.exe""#],
+        0.5,
+        User,
+        Workstations
+    ),
+    p!(
+        r"C:\Windows\System32\msiexec.exe",
+        SERVICES,
+        [
+            r"C:\Windows\system32\msiexec.exe /V",
+            r"C:\Windows\System32\MsiExec.exe -Embedding {hex32} C"
+        ],
+        1.0,
+        System,
+        Everywhere
+    ),
     // Administrators on servers.
-    p!(r"C:\Windows\System32\ipconfig.exe", CMD, [r"ipconfig  /all", r"ipconfig /flushdns"], 0.6, Admin, Servers),
-    p!(r"C:\Windows\System32\PING.EXE", CMD, [r"ping  srv-file02", r"ping -n 4 10.10.0.{n2}"], 0.6, Admin, Servers),
-    p!(r"C:\Windows\System32\net.exe", CMD, [r"net  use Z: \\srv-file02\share", r"net  stop spooler", r"net  start spooler"], 0.5, Admin, Servers),
-    p!(r"C:\Windows\System32\net1.exe", r"C:\Windows\System32\net.exe", [r"C:\Windows\system32\net1  stop spooler", r"C:\Windows\system32\net1  start spooler"], 0.3, Admin, Servers),
-    p!(r"C:\Windows\System32\tasklist.exe", CMD, [r"tasklist  /svc"], 0.3, Admin, Servers),
-    p!(r"C:\Windows\System32\dsac.exe", EXPLORER, [r#""C:\Windows\system32\dsac.exe""#], 0.3, Admin, DomainControllers),
-    p!(r"C:\Windows\System32\repadmin.exe", CMD, [r"repadmin  /replsummary"], 0.3, Admin, DomainControllers),
-    p!(r"C:\Program Files\Microsoft SQL Server\MSSQL15.MSSQLSERVER\MSSQL\Binn\sqlservr.exe", SERVICES, [r#""C:\Program Files\Microsoft SQL Server\MSSQL15.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER"#], 0.2, System, Servers),
-    p!(r"C:\Windows\System32\inetsrv\w3wp.exe", SVCHOST, [r#"c:\windows\system32\inetsrv\w3wp.exe -ap "DefaultAppPool" -v "v4.0" -l "webengine4.dll" -a \\.\pipe\iisipm{guid} -h "C:\inetpub\temp\apppools\DefaultAppPool\DefaultAppPool.config" -w "" -m 0"#], 1.0, System, Servers),
+    p!(
+        r"C:\Windows\System32\ipconfig.exe",
+        CMD,
+        [r"ipconfig  /all", r"ipconfig /flushdns"],
+        0.6,
+        Admin,
+        Servers
+    ),
+    p!(
+        r"C:\Windows\System32\PING.EXE",
+        CMD,
+        [r"ping  srv-file02", r"ping -n 4 10.10.0.{n2}"],
+        0.6,
+        Admin,
+        Servers
+    ),
+    p!(
+        r"C:\Windows\System32\net.exe",
+        CMD,
+        [
+            r"net  use Z: \\srv-file02\share",
+            r"net  stop spooler",
+            r"net  start spooler"
+        ],
+        0.5,
+        Admin,
+        Servers
+    ),
+    p!(
+        r"C:\Windows\System32\net1.exe",
+        r"C:\Windows\System32\net.exe",
+        [
+            r"C:\Windows\system32\net1  stop spooler",
+            r"C:\Windows\system32\net1  start spooler"
+        ],
+        0.3,
+        Admin,
+        Servers
+    ),
+    p!(
+        r"C:\Windows\System32\tasklist.exe",
+        CMD,
+        [r"tasklist  /svc"],
+        0.3,
+        Admin,
+        Servers
+    ),
+    p!(
+        r"C:\Windows\System32\dsac.exe",
+        EXPLORER,
+        [r#""C:\Windows\system32\dsac.exe""#],
+        0.3,
+        Admin,
+        DomainControllers
+    ),
+    p!(
+        r"C:\Windows\System32\repadmin.exe",
+        CMD,
+        [r"repadmin  /replsummary"],
+        0.3,
+        Admin,
+        DomainControllers
+    ),
+    p!(
+        r"C:\Program Files\Microsoft SQL Server\MSSQL15.MSSQLSERVER\MSSQL\Binn\sqlservr.exe",
+        SERVICES,
+        [
+            r#""C:\Program Files\Microsoft SQL Server\MSSQL15.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER"#
+        ],
+        0.2,
+        System,
+        Servers
+    ),
+    p!(
+        r"C:\Windows\System32\inetsrv\w3wp.exe",
+        SVCHOST,
+        [
+            r#"c:\windows\system32\inetsrv\w3wp.exe -ap "DefaultAppPool" -v "v4.0" -l "webengine4.dll" -a \\.\pipe\iisipm{guid} -h "C:\inetpub\temp\apppools\DefaultAppPool\DefaultAppPool.config" -w "" -m 0"#
+        ],
+        1.0,
+        System,
+        Servers
+    ),
 ];
 
 /// Rare, versioned installers and one-off tools: the natural long tail of names.
 const INSTALLERS: &[&str] = &[
-    "ChromeSetup.exe", "ZoomInstallerFull.exe", "npp.8.6.2.Installer.x64.exe",
-    "vlc-3.0.20-win64.exe", "7z2301-x64.exe", "Git-2.43.0-64-bit.exe", "python-3.12.1-amd64.exe",
-    "Firefox Setup 121.0.exe", "AcroRdrDCx642300820470_en_US.exe", "SlackSetup.exe",
-    "TeamViewer_Setup_x64.exe", "WinSCP-6.1.2-Setup.exe", "putty-64bit-0.80-installer.exe",
-    "VSCodeUserSetup-x64-1.85.1.exe", "node-v20.10.0-x64.msi", "Docker Desktop Installer.exe",
-    "OneDriveSetup.exe", "Teams_windows_x64.exe", "dotnet-sdk-8.0.100-win-x64.exe",
-    "jre-8u391-windows-x64.exe", "wireshark-4.2.0-x64.exe", "KeePass-2.55-Setup.exe",
-    "Postman-win64-Setup.exe", "DellCommandUpdateApp_Setup.exe", "HPSupportAssistant.exe",
-    "LogiOptionsPlus_Installer.exe", "GoToMeeting Setup.exe", "ReaderUpdate.exe",
-    "MicrosoftEdgeSetup.exe", "vc_redist.x64.exe", "vc_redist.x86.exe", "rufus-4.3.exe",
-    "Spotify.exe", "WhatsAppSetup.exe", "DropboxInstaller.exe", "audacity-win-3.4.2-64bit.exe",
+    "ChromeSetup.exe",
+    "ZoomInstallerFull.exe",
+    "npp.8.6.2.Installer.x64.exe",
+    "vlc-3.0.20-win64.exe",
+    "7z2301-x64.exe",
+    "Git-2.43.0-64-bit.exe",
+    "python-3.12.1-amd64.exe",
+    "Firefox Setup 121.0.exe",
+    "AcroRdrDCx642300820470_en_US.exe",
+    "SlackSetup.exe",
+    "TeamViewer_Setup_x64.exe",
+    "WinSCP-6.1.2-Setup.exe",
+    "putty-64bit-0.80-installer.exe",
+    "VSCodeUserSetup-x64-1.85.1.exe",
+    "node-v20.10.0-x64.msi",
+    "Docker Desktop Installer.exe",
+    "OneDriveSetup.exe",
+    "Teams_windows_x64.exe",
+    "dotnet-sdk-8.0.100-win-x64.exe",
+    "jre-8u391-windows-x64.exe",
+    "wireshark-4.2.0-x64.exe",
+    "KeePass-2.55-Setup.exe",
+    "Postman-win64-Setup.exe",
+    "DellCommandUpdateApp_Setup.exe",
+    "HPSupportAssistant.exe",
+    "LogiOptionsPlus_Installer.exe",
+    "GoToMeeting Setup.exe",
+    "ReaderUpdate.exe",
+    "MicrosoftEdgeSetup.exe",
+    "vc_redist.x64.exe",
+    "vc_redist.x86.exe",
+    "rufus-4.3.exe",
+    "Spotify.exe",
+    "WhatsAppSetup.exe",
+    "DropboxInstaller.exe",
+    "audacity-win-3.4.2-64bit.exe",
 ];
 
 const DOCS: &[&str] = &[
-    "Q3 budget", "minutes", "proposal_v2", "contract draft", "invoice_4711", "roadmap",
-    "onboarding", "report", "travel expenses", "sales forecast", "notes", "policy review",
+    "Q3 budget",
+    "minutes",
+    "proposal_v2",
+    "contract draft",
+    "invoice_4711",
+    "roadmap",
+    "onboarding",
+    "report",
+    "travel expenses",
+    "sales forecast",
+    "notes",
+    "policy review",
 ];
 
 /// Fills the `{key}` placeholders of a path or command line (`{bguid}` is a GUID in braces).
@@ -193,7 +702,14 @@ fn render(template: &str, rng: &mut ChaCha8Rng, user: &str) -> String {
 pub fn guid(rng: &mut ChaCha8Rng) -> String {
     let v: u128 = rng.random();
     let h = format!("{v:032X}");
-    format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// One process creation, before rendering to JSON.
@@ -283,7 +799,9 @@ pub fn day_records(
 ) -> Vec<ProcessRecord> {
     let weekend = env.is_weekend(day);
     let day_start = env.day_start(day).unix_nanos();
-    let admins: Vec<usize> = (0..env.users.len()).filter(|&u| env.users[u].admin).collect();
+    let admins: Vec<usize> = (0..env.users.len())
+        .filter(|&u| env.users[u].admin)
+        .collect();
     let mut out = Vec::new();
     for (h, host) in env.hosts.iter().enumerate() {
         let candidates: Vec<&Proc> = CATALOG
@@ -321,12 +839,18 @@ pub fn day_records(
                 Actor::User => match host.primary_user {
                     Some(u) => (env.users[u].name.clone(), env.domain.to_string(), true),
                     None => {
-                        let a = admins.get(rng.random_range(0..admins.len().max(1))).copied().unwrap_or(0);
+                        let a = admins
+                            .get(rng.random_range(0..admins.len().max(1)))
+                            .copied()
+                            .unwrap_or(0);
                         (env.users[a].name.clone(), env.domain.to_string(), true)
                     }
                 },
                 Actor::Admin => {
-                    let a = admins.get(rng.random_range(0..admins.len().max(1))).copied().unwrap_or(0);
+                    let a = admins
+                        .get(rng.random_range(0..admins.len().max(1)))
+                        .copied()
+                        .unwrap_or(0);
                     (env.users[a].name.clone(), env.domain.to_string(), true)
                 }
             };
@@ -369,13 +893,46 @@ pub fn day_records(
 
 /// System32 binaries the notebook's validation set imitates (40 names).
 pub const MASQUERADE_TARGETS: &[&str] = &[
-    "svchost.exe", "lsass.exe", "services.exe", "winlogon.exe", "csrss.exe", "smss.exe",
-    "wininit.exe", "explorer.exe", "taskhostw.exe", "dllhost.exe", "conhost.exe", "rundll32.exe",
-    "regsvr32.exe", "cmd.exe", "spoolsv.exe", "wmiprvse.exe", "searchindexer.exe",
-    "runtimebroker.exe", "sihost.exe", "ctfmon.exe", "dwm.exe", "audiodg.exe", "werfault.exe",
-    "msiexec.exe", "notepad.exe", "calc.exe", "mmc.exe", "taskmgr.exe", "regedit.exe",
-    "certutil.exe", "bitsadmin.exe", "schtasks.exe", "wscript.exe", "cscript.exe", "mshta.exe",
-    "netsh.exe", "whoami.exe", "ipconfig.exe", "tasklist.exe", "sppsvc.exe",
+    "svchost.exe",
+    "lsass.exe",
+    "services.exe",
+    "winlogon.exe",
+    "csrss.exe",
+    "smss.exe",
+    "wininit.exe",
+    "explorer.exe",
+    "taskhostw.exe",
+    "dllhost.exe",
+    "conhost.exe",
+    "rundll32.exe",
+    "regsvr32.exe",
+    "cmd.exe",
+    "spoolsv.exe",
+    "wmiprvse.exe",
+    "searchindexer.exe",
+    "runtimebroker.exe",
+    "sihost.exe",
+    "ctfmon.exe",
+    "dwm.exe",
+    "audiodg.exe",
+    "werfault.exe",
+    "msiexec.exe",
+    "notepad.exe",
+    "calc.exe",
+    "mmc.exe",
+    "taskmgr.exe",
+    "regedit.exe",
+    "certutil.exe",
+    "bitsadmin.exe",
+    "schtasks.exe",
+    "wscript.exe",
+    "cscript.exe",
+    "mshta.exe",
+    "netsh.exe",
+    "whoami.exe",
+    "ipconfig.exe",
+    "tasklist.exe",
+    "sppsvc.exe",
 ];
 
 /// The notebook's validation set: each target 20 times from System32, plus one copy with one

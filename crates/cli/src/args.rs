@@ -1,0 +1,257 @@
+//! Command-line arguments shared by several subcommands.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use oddhunt_core::{Basis, Exclusions, Rule};
+use oddhunt_ingest::{Format, IngestOptions, Mapping, OnError};
+use std::path::PathBuf;
+
+/// Where events come from and how to read them.
+#[derive(Args, Debug, Clone, Default)]
+pub struct InputArgs {
+    /// Input logs: files, directories (recursive), globs, or - for stdin. Plain, .gz or .zst.
+    #[arg(short = 'i', long = "input", value_name = "INPUT", num_args = 1.., global = true)]
+    pub inputs: Vec<String>,
+
+    /// Input format, when detection from content is not wanted:
+    /// evtx, json, csv, tsv, zeek, access, w3c, ...
+    #[arg(long = "input-format", value_name = "FORMAT", global = true)]
+    pub input_format: Option<String>,
+
+    /// Column names of a headerless CSV/TSV, e.g. command_line,parent_process_name,domain_name,username
+    #[arg(long, value_name = "A,B,C", global = true)]
+    pub columns: Option<String>,
+
+    /// Apache LogFormat (or nginx log_format) of access logs, e.g. '%h %l %u %t "%r" %>s %b'
+    #[arg(long = "log-format", value_name = "FORMAT", global = true)]
+    pub log_format: Option<String>,
+
+    /// Map any source to events: kind=process,command_line=CmdLine,user=Account,time=TimeGenerated
+    #[arg(long, value_name = "SPEC", global = true)]
+    pub map: Option<String>,
+
+    /// Force a mapping profile by name (see `oddhunt events --help`)
+    #[arg(long, value_name = "NAME", global = true)]
+    pub profile: Option<String>,
+
+    /// What to do with malformed records: skip them (counted in the summary) or stop
+    #[arg(long = "on-error", value_enum, default_value_t = OnErrorArg::Skip, global = true)]
+    pub on_error: OnErrorArg,
+}
+
+/// `--on-error`.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnErrorArg {
+    /// Stop at the first malformed record, naming file and line or record.
+    Fail,
+    /// Skip malformed records, count them and show examples in the summary.
+    #[default]
+    Skip,
+}
+
+impl InputArgs {
+    /// The ingest options these flags describe.
+    pub fn options(&self, keep_extra: bool) -> Result<IngestOptions> {
+        let format = match &self.input_format {
+            Some(f) => Some(
+                f.parse::<Format>()
+                    .map_err(|e| anyhow::anyhow!("--input-format {f:?}: {e}"))?,
+            ),
+            None => None,
+        };
+        let mapping = match &self.map {
+            Some(spec) => Some(Mapping::parse(spec).map_err(|e| anyhow::anyhow!("--map: {e}"))?),
+            None => None,
+        };
+        Ok(IngestOptions {
+            format,
+            columns: self.columns.as_ref().map(|c| {
+                c.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            }),
+            log_format: self.log_format.clone(),
+            mapping,
+            profile: self.profile.clone(),
+            on_error: match self.on_error {
+                OnErrorArg::Fail => OnError::Fail,
+                OnErrorArg::Skip => OnError::Skip,
+            },
+            keep_extra,
+            ..IngestOptions::default()
+        })
+    }
+
+    /// The inputs, or an error telling the user how to give them.
+    pub fn require_inputs(&self) -> Result<&[String]> {
+        if self.inputs.is_empty() {
+            bail!("no input given: pass log files, folders or globs with -i (or -i - for stdin)");
+        }
+        Ok(&self.inputs)
+    }
+}
+
+/// Output format of findings.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum FindingFormat {
+    /// A table for people (default on a terminal).
+    #[default]
+    Table,
+    /// JSON lines with ECS-style names.
+    Jsonl,
+    /// One JSON array.
+    Json,
+    /// CSV, safe against spreadsheet formula injection.
+    Csv,
+    /// The seed notebook's Log Analytics record shape (JSON lines).
+    Loganalytics,
+}
+
+/// How findings are selected and written.
+#[derive(Args, Debug, Clone)]
+pub struct FindingArgs {
+    /// Threshold: mean+6sd, q0.999, top:50, contamination:0.01, score>0.9 (default: the detector's)
+    #[arg(long, value_name = "RULE", global = true)]
+    pub threshold: Option<String>,
+
+    /// Compute the threshold on the scored batch or on the model's training scores
+    #[arg(long = "threshold-basis", value_enum, default_value_t = BasisArg::Batch, global = true)]
+    pub threshold_basis: BasisArg,
+
+    /// Exclusion rules (TOML) for known-benign findings
+    #[arg(long, value_name = "RULES.toml", global = true)]
+    pub exclude: Option<PathBuf>,
+
+    /// List findings suppressed by exclusion rules too (marked)
+    #[arg(long = "show-excluded", global = true)]
+    pub show_excluded: bool,
+
+    /// Write every scored subject, not only findings (for plots and reference checks)
+    #[arg(long, global = true)]
+    pub all: bool,
+
+    /// Output format
+    #[arg(long, value_enum, global = true)]
+    pub format: Option<FindingFormat>,
+
+    /// Write findings to this file instead of standard output
+    #[arg(short = 'o', long, value_name = "FILE", global = true)]
+    pub output: Option<PathBuf>,
+
+    /// Show at most this many findings in the table (all are written in other formats)
+    #[arg(long, value_name = "N", default_value_t = 50, global = true)]
+    pub limit: usize,
+
+    /// Exit with status 3 when there are findings (for pipelines)
+    #[arg(long = "fail-on-findings", global = true)]
+    pub fail_on_findings: bool,
+}
+
+/// `--threshold-basis`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BasisArg {
+    /// The scores of the batch being scored.
+    #[default]
+    Batch,
+    /// The training score distribution stored in the model.
+    Train,
+}
+
+impl FindingArgs {
+    /// The threshold rule: the user's, else the detector's default.
+    pub fn rule(&self, default: Rule) -> Result<Rule> {
+        match &self.threshold {
+            Some(t) => t
+                .parse::<Rule>()
+                .map_err(|e| anyhow::anyhow!("--threshold: {e}")),
+            None => Ok(default),
+        }
+    }
+
+    /// The threshold basis.
+    pub fn basis(&self) -> Basis {
+        match self.threshold_basis {
+            BasisArg::Batch => Basis::Batch,
+            BasisArg::Train => Basis::Train,
+        }
+    }
+
+    /// The exclusion rules (none when no file was given).
+    pub fn exclusions(&self) -> Result<Exclusions> {
+        match &self.exclude {
+            Some(p) => Exclusions::load(p).context("--exclude"),
+            None => Ok(Exclusions::none()),
+        }
+    }
+}
+
+/// The detectors and their own settings.
+#[derive(Subcommand, Debug, Clone)]
+pub enum DetectorArgs {
+    /// Rare process names a small edit away from common ones (svch0st.exe, scvhost.exe)
+    #[command(
+        after_help = "Example:\n  oddhunt hunt masquerade -i security-4688.jsonl\n  oddhunt train masquerade -i baseline/ -o masq.oddhunt"
+    )]
+    Masquerade(MasqueradeArgs),
+}
+
+impl DetectorArgs {
+    /// Builds the detector these flags describe.
+    pub fn build(&self) -> Result<Box<dyn oddhunt_detect::Detector>> {
+        match self {
+            DetectorArgs::Masquerade(a) => Ok(Box::new(a.build()?)),
+        }
+    }
+}
+
+/// Settings of the masquerade detector.
+#[derive(Args, Debug, Clone)]
+pub struct MasqueradeArgs {
+    /// Percent rank at or above which a process name is frequent
+    #[arg(long, default_value_t = 0.8)]
+    pub frequent: f64,
+    /// Percent rank below which a process name is infrequent
+    #[arg(long, default_value_t = 0.2)]
+    pub infrequent: f64,
+    /// Look-alike cut on the similarity score (pairs strictly above it are findings)
+    #[arg(long, default_value_t = 0.85)]
+    pub similarity: f64,
+    /// Effective minimum name length in the score, so one edit in a short name counts (0 = the seed's plain similarity)
+    #[arg(long = "min-length", default_value_t = 7)]
+    pub min_length: usize,
+    /// Do not count well-known Windows binaries as frequent
+    #[arg(long = "no-known-binaries")]
+    pub no_known_binaries: bool,
+    /// Also flag pairs that differ only in digits (vcredist_x64 / vcredist_x86)
+    #[arg(long = "keep-digit-changes")]
+    pub keep_digit_changes: bool,
+    /// Reproduce the Sentinel notebook exactly, quirks included (0.0 without a '.', f32 similarity, no known list)
+    #[arg(long = "seed-compatible")]
+    pub seed_compatible: bool,
+}
+
+impl MasqueradeArgs {
+    fn build(&self) -> Result<oddhunt_detect::masquerade::Masquerade> {
+        use oddhunt_detect::masquerade::{Masquerade, MasqueradeSettings};
+        let settings = if self.seed_compatible {
+            MasqueradeSettings {
+                frequent: self.frequent,
+                infrequent: self.infrequent,
+                similarity: self.similarity,
+                ..MasqueradeSettings::seed()
+            }
+        } else {
+            MasqueradeSettings {
+                frequent: self.frequent,
+                infrequent: self.infrequent,
+                similarity: self.similarity,
+                min_length: self.min_length,
+                known_binaries: !self.no_known_binaries,
+                ignore_digit_changes: !self.keep_digit_changes,
+                seed_compatible: false,
+            }
+        };
+        Ok(Masquerade::new(settings)?)
+    }
+}

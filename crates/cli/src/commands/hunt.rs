@@ -1,0 +1,55 @@
+//! `oddhunt hunt <detector>`: train and score the same logs, as the notebooks do.
+
+use super::{status, Status};
+use crate::args::{DetectorArgs, FindingArgs, InputArgs};
+use crate::run::{report_findings, save_model, score, train, Ui};
+use anyhow::Result;
+use clap::Args;
+use oddhunt_core::ScoreDistribution;
+use std::path::PathBuf;
+
+/// Flags of `oddhunt hunt`.
+#[derive(Args, Debug)]
+pub struct HuntCmd {
+    #[command(subcommand)]
+    pub detector: DetectorArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub findings: FindingArgs,
+
+    /// Also save the trained model here
+    #[arg(long = "save-model", value_name = "MODEL.oddhunt", global = true)]
+    pub save_model: Option<PathBuf>,
+}
+
+/// Runs the subcommand.
+pub fn run(ui: Ui, cmd: &HuntCmd) -> Result<Status> {
+    let detector = cmd.detector.build()?;
+    let (mut fitted, training, _) = train(ui, detector.as_ref(), &cmd.input)?;
+    let distribution = ScoreDistribution::from_scores(&fitted.training_scores);
+    let scored = match fitted.scored_training.take() {
+        Some(scored) => scored,
+        // The detector could not keep what scoring needs: read the input a second time.
+        None => score(ui, fitted.model.as_ref(), &cmd.input)?.0,
+    };
+    if let Some(path) = &cmd.save_model {
+        save_model(detector.as_ref(), &fitted, training, path)?;
+        if !ui.quiet {
+            eprintln!("model written to {}", path.display());
+        }
+    }
+    let outcome = report_findings(
+        ui,
+        detector.as_ref(),
+        scored,
+        Some(&distribution),
+        &cmd.findings,
+    )?;
+    Ok(status(
+        outcome.reported().count(),
+        cmd.findings.fail_on_findings,
+    ))
+}

@@ -1,0 +1,345 @@
+//! The stages the subcommands wire together: read events into a detector, fit, score, threshold,
+//! write findings, and say what happened on stderr.
+
+use crate::args::{FindingArgs, FindingFormat, InputArgs};
+use crate::progress::{ReadProgress, StageProgress};
+use anyhow::{Context, Result};
+use oddhunt_core::modelfile::{ModelFile, TrainingSummary};
+use oddhunt_core::sanitize::terminal;
+use oddhunt_core::{Event, ScoreDistribution};
+use oddhunt_detect::pipeline::Outcome;
+use oddhunt_detect::{Detector, Fitted, Model};
+use oddhunt_ingest::IngestSummary;
+use oddhunt_sinks::table::TableStyle;
+use std::io::{IsTerminal, Write};
+use std::ops::ControlFlow;
+use std::path::Path;
+
+/// Global flags every subcommand sees.
+#[derive(Clone, Copy, Debug)]
+pub struct Ui {
+    /// Draw progress bars.
+    pub progress: bool,
+    /// Print summaries on stderr.
+    pub quiet: bool,
+}
+
+/// Reads every event of `inputs` and hands it to `each`.
+pub fn read_events(
+    ctx: Ui,
+    input: &InputArgs,
+    keep_extra: bool,
+    what: &str,
+    mut each: impl FnMut(&Event),
+) -> Result<IngestSummary> {
+    let options = input.options(keep_extra)?;
+    let sources = oddhunt_ingest::resolve_inputs(input.require_inputs()?)?;
+    let mut bar = ReadProgress::new(ctx.progress, what);
+    let summary = oddhunt_ingest::read_events(&sources, &options, |event| {
+        bar.tick();
+        each(&event);
+        ControlFlow::Continue(())
+    });
+    bar.finish();
+    Ok(summary?)
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn megabytes(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
+
+/// The ingest summary for people (stderr).
+pub fn print_ingest_summary(ctx: Ui, summary: &IngestSummary) {
+    if ctx.quiet {
+        return;
+    }
+    let kinds = summary
+        .events_by_kind
+        .iter()
+        .map(|(k, n)| format!("{k} {}", thousands(*n)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    eprintln!(
+        "read {} source{} ({}): {} records → {} events{}",
+        summary.files,
+        if summary.files == 1 { "" } else { "s" },
+        megabytes(summary.bytes),
+        thousands(summary.records),
+        thousands(summary.events()),
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({kinds})")
+        }
+    );
+    if let (Some(a), Some(b)) = (summary.first_seen, summary.last_seen) {
+        eprintln!("time range {a} … {b}");
+    }
+    let show = |title: &str, map: &std::collections::BTreeMap<String, oddhunt_ingest::SkipInfo>| {
+        if map.is_empty() {
+            return;
+        }
+        let total: u64 = map.values().map(|s| s.count).sum();
+        eprintln!("{title} {}:", thousands(total));
+        for (reason, info) in map {
+            let example = info
+                .examples
+                .first()
+                .map(|e| format!(" e.g. {}", terminal(e)))
+                .unwrap_or_default();
+            eprintln!(
+                "  {} × {}{}",
+                thousands(info.count),
+                terminal(reason),
+                example
+            );
+        }
+    };
+    show("skipped records", &summary.skipped);
+    show("events kept with warnings", &summary.warnings);
+}
+
+/// Reads training events into the detector's trainer and fits it.
+pub fn train(
+    ctx: Ui,
+    detector: &dyn Detector,
+    input: &InputArgs,
+) -> Result<(Fitted, TrainingSummary, IngestSummary)> {
+    let mut trainer = detector.trainer();
+    let summary = read_events(ctx, input, false, "reading training events", |e| {
+        trainer.observe(e)
+    })?;
+    print_ingest_summary(ctx, &summary);
+    let used = trainer.events_used();
+    let ignored = trainer.events_ignored();
+    if !ctx.quiet {
+        let ignored_text = ignored
+            .iter()
+            .map(|(r, n)| format!("{} {r}", thousands(*n)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        eprintln!(
+            "{}: {} events used{}",
+            detector.name(),
+            thousands(used),
+            if ignored_text.is_empty() {
+                String::new()
+            } else {
+                format!(", ignored: {ignored_text}")
+            }
+        );
+    }
+    let started = std::time::Instant::now();
+    let progress = StageProgress::new(ctx.progress);
+    let fitted = trainer
+        .fit(&progress)
+        .with_context(|| format!("training {}", detector.name()))?;
+    progress.finish();
+    let training = TrainingSummary {
+        events: used,
+        subjects: fitted.subjects,
+        first_seen: summary.first_seen,
+        last_seen: summary.last_seen,
+        sources: summary.sources.iter().take(50).cloned().collect(),
+        skipped_records: summary.skipped.values().map(|s| s.count).sum(),
+        fit_seconds: started.elapsed().as_secs_f64(),
+    };
+    Ok((fitted, training, summary))
+}
+
+/// Writes a fitted model to `path`.
+pub fn save_model(
+    detector: &dyn Detector,
+    fitted: &Fitted,
+    training: TrainingSummary,
+    path: &Path,
+) -> Result<()> {
+    let mut file = ModelFile::new(detector.name(), fitted.model.settings());
+    fitted.model.save(&mut file)?;
+    file.manifest.training = training;
+    file.manifest.score_distribution =
+        Some(ScoreDistribution::from_scores(&fitted.training_scores));
+    file.save(path)?;
+    Ok(())
+}
+
+/// Scores `input` with `model`.
+pub fn score(
+    ctx: Ui,
+    model: &dyn Model,
+    input: &InputArgs,
+) -> Result<(Vec<oddhunt_core::Scored>, IngestSummary)> {
+    let mut scorer = model.scorer();
+    let summary = read_events(ctx, input, false, "reading events to score", |e| {
+        scorer.observe(e)
+    })?;
+    print_ingest_summary(ctx, &summary);
+    let progress = StageProgress::new(ctx.progress);
+    let scored = scorer.finish(&progress)?;
+    progress.finish();
+    Ok((scored, summary))
+}
+
+/// Thresholds, excludes and writes findings; returns the outcome.
+pub fn report_findings(
+    ctx: Ui,
+    detector: &dyn Detector,
+    scored: Vec<oddhunt_core::Scored>,
+    training: Option<&ScoreDistribution>,
+    args: &FindingArgs,
+) -> Result<Outcome> {
+    let rule = args.rule(detector.default_threshold())?;
+    let exclusions = args.exclusions()?;
+    let outcome = oddhunt_detect::pipeline::apply(
+        detector.name(),
+        scored,
+        rule,
+        args.basis(),
+        training,
+        &exclusions,
+        args.all,
+    )?;
+    if !ctx.quiet {
+        let reported = outcome.reported().count();
+        eprintln!(
+            "{}: {} {}s scored; threshold {} ({}) → {} finding{}",
+            detector.name(),
+            thousands(outcome.scored as u64),
+            detector.subject(),
+            outcome.cut.rule,
+            outcome.cut.derivation,
+            thousands(reported as u64),
+            if reported == 1 { "" } else { "s" },
+        );
+        for (rule, n) in &outcome.excluded {
+            eprintln!("  excluded by rule {:?}: {n}", terminal(rule));
+        }
+    }
+    write_findings(detector, &outcome, args)?;
+    Ok(outcome)
+}
+
+fn output_format(args: &FindingArgs) -> FindingFormat {
+    if let Some(f) = args.format {
+        return f;
+    }
+    match args
+        .output
+        .as_ref()
+        .and_then(|p| p.extension())
+        .and_then(|e| e.to_str())
+    {
+        Some("jsonl") | Some("ndjson") => FindingFormat::Jsonl,
+        Some("json") => FindingFormat::Json,
+        Some("csv") => FindingFormat::Csv,
+        _ => FindingFormat::Table,
+    }
+}
+
+fn write_findings(detector: &dyn Detector, outcome: &Outcome, args: &FindingArgs) -> Result<()> {
+    let chosen: Vec<&oddhunt_core::Finding> = outcome
+        .findings
+        .iter()
+        .filter(|f| args.all || (f.alert && (f.excluded_by.is_none() || args.show_excluded)))
+        .collect();
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    match output_format(args) {
+        FindingFormat::Table => {
+            if chosen.is_empty() {
+                writeln!(out, "no findings")?;
+            } else {
+                let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+                let style = TableStyle {
+                    width: if to_terminal { None } else { Some(160) },
+                    color: to_terminal,
+                };
+                let shown = chosen.iter().take(args.limit).copied();
+                write!(out, "{}", oddhunt_sinks::table::findings(shown, style))?;
+                writeln!(out)?;
+                if chosen.len() > args.limit {
+                    writeln!(
+                        out,
+                        "… {} more (use --limit, or --format jsonl|csv for all)",
+                        chosen.len() - args.limit
+                    )?;
+                }
+            }
+        }
+        FindingFormat::Jsonl => oddhunt_sinks::jsonl::write_findings(&mut out, chosen)?,
+        FindingFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &chosen)?;
+            writeln!(out)?;
+        }
+        FindingFormat::Csv => {
+            let owned: Vec<oddhunt_core::Finding> = chosen.into_iter().cloned().collect();
+            oddhunt_sinks::csv::write_findings(&mut out, &owned)?;
+        }
+        FindingFormat::Loganalytics => {
+            for f in chosen {
+                let records = detector
+                    .seed_records(f)
+                    .unwrap_or_else(|| vec![generic_record(f)]);
+                oddhunt_sinks::jsonl::write_records(&mut out, &records)?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// A Log Analytics custom-log record for detectors without a seed shape: PascalCase columns
+/// (Log Analytics column names cannot contain dots).
+fn generic_record(f: &oddhunt_core::Finding) -> serde_json::Map<String, serde_json::Value> {
+    let mut r = serde_json::Map::new();
+    let s = &f.scored;
+    r.insert(
+        "TimeStamp".into(),
+        s.first_seen
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+            .into(),
+    );
+    r.insert("Detector".into(), f.detector.clone().into());
+    r.insert("FindingId".into(), f.id.clone().into());
+    r.insert("Subject".into(), s.subject.clone().into());
+    r.insert(
+        "AnomalyScore".into(),
+        serde_json::Number::from_f64(s.score)
+            .map(serde_json::Value::Number)
+            .unwrap_or(serde_json::Value::Null),
+    );
+    r.insert("Severity".into(), f.severity.name().into());
+    r.insert("Summary".into(), s.summary.clone().into());
+    for (k, v) in &s.context {
+        let column: String = k
+            .split(['.', '_'])
+            .map(|part| {
+                let mut c = part.chars();
+                match c.next() {
+                    Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
+                    None => String::new(),
+                }
+            })
+            .collect();
+        r.insert(column, v.clone().into());
+    }
+    r
+}
