@@ -188,8 +188,11 @@ pub fn sessionize_all<T>(
 ) -> Result<Vec<Session<T>>, SessionizeError> {
     limits.check()?;
     let events = events.into_iter();
+    // Events are bucketed by key as they come; each bucket is then sorted by time. Logs are
+    // nearly time-ordered, so the stable sort mostly finds one run per bucket and the whole
+    // thing is close to linear.
     let mut groups: HashMap<Vec<Option<String>>, u32> = HashMap::new();
-    let mut order: Vec<(u32, i64, u64)> = Vec::with_capacity(events.size_hint().0);
+    let mut buckets: Vec<Vec<(i64, u64)>> = Vec::new();
     let mut payloads: Vec<Option<T>> = Vec::with_capacity(events.size_hint().0);
     for (index, event) in events.enumerate() {
         let index = index as u64;
@@ -208,54 +211,50 @@ pub fn sessionize_all<T>(
         }
         let next = groups.len() as u32;
         let group = *groups.entry(keys).or_insert(next);
-        order.push((group, event.time, index));
+        if group == next {
+            buckets.push(Vec::new());
+        }
+        buckets[group as usize].push((event.time, index));
         payloads.push(Some(event.payload));
     }
-    // Rank the distinct keys once, then sort plain integers: (rank, time, input index) is a
-    // stable sort by (keys, time).
     let mut keys_by_group: Vec<Vec<Option<String>>> = vec![Vec::new(); groups.len()];
     for (keys, group) in groups {
         keys_by_group[group as usize] = keys;
     }
+    // msticpy's order: keys in column order (nulls as "dummy_str"), then time, ties in input
+    // order (a stable sort by time of a bucket filled in input order).
     let mut ranked: Vec<u32> = (0..keys_by_group.len() as u32).collect();
     ranked.sort_unstable_by(|&a, &b| {
         compare_keys(&keys_by_group[a as usize], &keys_by_group[b as usize])
     });
-    let mut rank = vec![0u32; ranked.len()];
-    for (r, &group) in ranked.iter().enumerate() {
-        rank[group as usize] = r as u32;
-    }
-    for entry in &mut order {
-        entry.0 = rank[entry.0 as usize];
-    }
-    order.sort_unstable();
 
     let mut sessions: Vec<Session<T>> = Vec::new();
-    let mut current_rank = u32::MAX;
-    for (r, time, index) in order {
-        let continues = r == current_rank
-            && sessions
-                .last()
-                .is_some_and(|s| limits.continues(s.start, s.end, time));
-        let payload = payloads[index as usize].take();
-        let Some(payload) = payload else { continue };
-        if continues {
-            if let Some(session) = sessions.last_mut() {
-                session.end = time;
-                session.events.push(payload);
-                session.input_indices.push(index);
+    for group in ranked {
+        let bucket = &mut buckets[group as usize];
+        bucket.sort_by_key(|&(time, _)| time);
+        let first_of_group = sessions.len();
+        for &(time, index) in bucket.iter() {
+            let Some(payload) = payloads[index as usize].take() else {
+                continue;
+            };
+            let in_group = sessions.len() > first_of_group;
+            match sessions.last_mut() {
+                Some(session) if in_group && limits.continues(session.start, session.end, time) => {
+                    session.end = time;
+                    session.events.push(payload);
+                    session.input_indices.push(index);
+                }
+                _ => sessions.push(Session {
+                    keys: keys_by_group[group as usize].clone(),
+                    start: time,
+                    end: time,
+                    events: vec![payload],
+                    input_indices: vec![index],
+                    late: false,
+                }),
             }
-        } else {
-            current_rank = r;
-            sessions.push(Session {
-                keys: keys_by_group[ranked[r as usize] as usize].clone(),
-                start: time,
-                end: time,
-                events: vec![payload],
-                input_indices: vec![index],
-                late: false,
-            });
         }
+        *bucket = Vec::new();
     }
     Ok(sessions)
 }

@@ -152,21 +152,23 @@ impl MarkovCounts {
         let with_values = self.session_type.has_values();
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        for (param, value) in &command.params {
+        // First the dict: (param id, position of the pair whose value counts). Values are
+        // interned only once known to count, so no value ends up with a zero count.
+        for (position, (param, value)) in command.params.iter().enumerate() {
             let param = self.params.intern(param, "param names")?;
             // Python truthiness: None and "" are no value (spec §2.1).
-            let value = match value {
-                Some(v) if with_values && !v.is_empty() => Some(self.values.intern(v, "values")?),
-                _ => None,
-            };
-            push_dict_entry(&mut scratch, param, value);
+            let truthy = with_values && value.as_deref().is_some_and(|v| !v.is_empty());
+            // Positions fit in u32: a command has fewer params than there are ids.
+            push_dict_entry(&mut scratch, param, truthy.then_some(position as u32));
         }
         self.param.resize(self.params.len(), 0);
-        self.value.resize(self.values.len(), 0);
-        for &(param, value) in &scratch {
+        for &(param, position) in &scratch {
             self.param[param as usize] += 1;
             self.add_cmd_param(name, param, 1);
+            let value = position.and_then(|i| command.params[i as usize].1.as_deref());
             if let Some(value) = value {
+                let value = self.values.intern(value, "values")?;
+                self.value.resize(self.values.len(), 0);
                 self.value[value as usize] += 1;
                 *self.param_value.entry((param, value)).or_insert(0) += 1;
             }

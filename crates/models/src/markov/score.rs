@@ -266,6 +266,23 @@ impl MarkovModel {
         Ok(self.session_likelihood_encoded(&enc, use_start_end_tokens))
     }
 
+    /// Likelihood of `window` as one window (msticpy's `compute_likelihood_window`, spec
+    /// §3.2): its first command from START (`use_start_token`) or from the prior, and a final
+    /// transition to END if `use_end_token`.
+    pub fn window_likelihood_of(
+        &self,
+        window: &[Command],
+        use_start_token: bool,
+        use_end_token: bool,
+    ) -> Result<f64, MarkovError> {
+        let enc = self.encode(window, false)?;
+        let mut lik = self.window_likelihood(&enc, 0, enc.len, use_start_token);
+        if use_end_token {
+            lik *= self.trans(enc.names[enc.len - 1], END);
+        }
+        Ok(lik)
+    }
+
     /// `session_likelihood ^ (1 / number of commands)` (spec §3.4).
     pub fn geomean(
         &self,
