@@ -96,34 +96,48 @@ impl Adam {
         let keep_1 = (1.0 - s.beta_1) as f32;
         let keep_2 = (1.0 - s.beta_2) as f32;
         let epsilon = s.epsilon;
-        let update = |w: &mut f32, g: f32, g2: f32, m: &mut f32, v: &mut f32| {
-            *m += (g - *m) * keep_1;
-            *v += (g2 - *v) * keep_2;
-            *w -= (*m * alpha) / (v.sqrt() + epsilon);
-        };
         let n = parameters.len().min(gradients.len());
         let (start, squares) = sparse_squares.unwrap_or((n, &[]));
         let start = start.min(n);
         let end = (start + squares.len()).min(n);
-        for i in (0..start).chain(end..n) {
-            let g = gradients[i];
-            update(
-                &mut parameters[i],
-                g,
-                g * g,
-                &mut self.momentums[i],
-                &mut self.velocities[i],
-            );
-        }
-        for (i, &g2) in (start..end).zip(squares) {
-            update(
-                &mut parameters[i],
-                gradients[i],
-                g2,
-                &mut self.momentums[i],
-                &mut self.velocities[i],
-            );
-        }
+        // Three runs (before, inside and after the embedding table), each a zip of slices that
+        // the compiler vectorises.
+        let run = |range: std::ops::Range<usize>,
+                   squares: Option<&[f32]>,
+                   parameters: &mut [f32],
+                   momentums: &mut [f32],
+                   velocities: &mut [f32]| {
+            let w = &mut parameters[range.clone()];
+            let g = &gradients[range.clone()];
+            let m = &mut momentums[range.clone()];
+            let v = &mut velocities[range];
+            match squares {
+                None => {
+                    for (((w, &g), m), v) in w.iter_mut().zip(g).zip(m).zip(v) {
+                        *m += (g - *m) * keep_1;
+                        *v += (g * g - *v) * keep_2;
+                        *w -= (*m * alpha) / (v.sqrt() + epsilon);
+                    }
+                }
+                Some(squares) => {
+                    for ((((w, &g), &g2), m), v) in w.iter_mut().zip(g).zip(squares).zip(m).zip(v) {
+                        *m += (g - *m) * keep_1;
+                        *v += (g2 - *v) * keep_2;
+                        *w -= (*m * alpha) / (v.sqrt() + epsilon);
+                    }
+                }
+            }
+        };
+        let (momentums, velocities) = (&mut self.momentums, &mut self.velocities);
+        run(0..start, None, parameters, momentums, velocities);
+        run(
+            start..end,
+            Some(&squares[..end - start]),
+            parameters,
+            momentums,
+            velocities,
+        );
+        run(end..n, None, parameters, momentums, velocities);
     }
 }
 

@@ -35,7 +35,7 @@ impl Activation {
     pub(crate) fn apply(self, values: &mut [f32]) {
         match self {
             Activation::Linear => {}
-            Activation::Tanh => values.iter_mut().for_each(|v| *v = v.tanh()),
+            Activation::Tanh => values.iter_mut().for_each(|v| *v = tanh(*v)),
             Activation::LeakyRelu { alpha } => values.iter_mut().for_each(|v| {
                 if *v <= 0.0 {
                     *v *= alpha;
@@ -63,6 +63,39 @@ impl Activation {
             }),
         }
     }
+}
+
+/// Numerator and denominator of the rational tanh approximation, in `u = x² / 81`, fitted by
+/// `bench/nn_tanh_fit.py` (relative error 2.1e-8 on [0, 9]).
+const TANH_P: [f64; 5] = [
+    1.0,
+    10.841032690792133,
+    22.95699679117646,
+    10.980353811702928,
+    0.5776919495785398,
+];
+const TANH_Q: [f64; 5] = [
+    1.0,
+    37.84102309269153,
+    169.86596150937106,
+    174.90038068500127,
+    33.597315664490665,
+];
+
+/// `tanh`, within 0.86 ulp of the exact float32 value (checked on 20 million points by
+/// `bench/nn_tanh_fit.py` and on a grid in the tests), 5-10 times faster than libm's `tanhf`.
+///
+/// Why: libm's `tanhf` (via `expm1f`) took 42 % of a training epoch; TensorFlow also uses a
+/// rational approximation (Eigen's). Branch-free, so the compiler vectorises it: `x · P(u) /
+/// Q(u)` with `u = x²/81`, `|x|` clamped to 9 where tanh rounds to ±1, evaluated in `f64` and
+/// rounded once. `P(0) = Q(0) = 1` makes tiny inputs come back unchanged, as tanh does.
+#[inline]
+pub(crate) fn tanh(x: f32) -> f32 {
+    let x = f64::from(x).clamp(-9.0, 9.0);
+    let u = x * x * (1.0 / 81.0);
+    let p = (((TANH_P[4] * u + TANH_P[3]) * u + TANH_P[2]) * u + TANH_P[1]) * u + TANH_P[0];
+    let q = (((TANH_Q[4] * u + TANH_Q[3]) * u + TANH_Q[2]) * u + TANH_Q[1]) * u + TANH_Q[0];
+    (x * (p / q)) as f32
 }
 
 /// Fills an embedding table with Keras' default `uniform` initialiser (±0.05).
@@ -390,6 +423,36 @@ mod tests {
         let mut delta = vec![1.0; 3];
         act.backprop(&values, &mut delta);
         assert_eq!(delta, vec![0.3, 0.3, 1.0]);
+    }
+
+    #[test]
+    fn tanh_is_within_one_ulp_of_the_exact_value() {
+        let mut worst = 0.0f64;
+        for i in -2_000_000..=2_000_000 {
+            let x = i as f32 * 6e-6; // [-12, 12]
+            let exact = f64::from(x).tanh();
+            let ours = f64::from(tanh(x));
+            // One float32 ulp at |exact|.
+            let near = exact.abs() as f32;
+            let ulp = f64::from(near.next_up() - near);
+            worst = worst.max((ours - exact).abs() / ulp);
+        }
+        assert!(worst <= 1.0, "{worst} ulp");
+        assert!(
+            worst > 0.3,
+            "the grid reaches the approximation's error ({worst} ulp)"
+        );
+        for x in [0.0f32, -0.0, 1e-30, -1e-20, 1e-8] {
+            assert_eq!(tanh(x), x, "tiny inputs are returned unchanged");
+        }
+        assert!(
+            (1.0 - tanh(9.0)) <= f32::EPSILON / 2.0,
+            "at the clamp tanh is 1 within an ulp"
+        );
+        assert_eq!(tanh(100.0), 1.0);
+        assert_eq!(tanh(-1e30), -1.0);
+        assert_eq!(tanh(f32::INFINITY), 1.0);
+        assert!(tanh(f32::NAN).is_nan());
     }
 
     #[test]
