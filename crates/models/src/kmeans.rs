@@ -22,7 +22,7 @@
 //! stored in the model and applied again by `predict`/`transform`), so that no feature dominates
 //! the distances by its units alone.
 //!
-//! Written here rather than taken from `linfa-clustering`: ~300 lines against a dependency on
+//! Written here rather than taken from `linfa-clustering`: a few hundred lines against a dependency on
 //! ndarray 0.16 and rand 0.8 (a second copy of each in the build), and linfa's k-means++ is not
 //! scikit-learn's greedy variant, which the reference tests compare against.
 

@@ -96,8 +96,7 @@ fn uniform_between(rng: &mut ChaCha8Rng, lo: f64, hi: f64) -> f64 {
     t
 }
 
-/// The projection a node routes on. Scoring uses the same function, so a training row always
-/// follows the path it was counted on.
+/// The projection an extended node routes on, over its features in increasing order.
 #[inline]
 pub(crate) fn project(row: &[f64], features: &[u32], weights: &[f64]) -> f64 {
     features
@@ -105,6 +104,14 @@ pub(crate) fn project(row: &[f64], features: &[u32], weights: &[f64]) -> f64 {
         .zip(weights)
         .map(|(&f, &w)| w * row[f as usize])
         .sum()
+}
+
+/// The same projection over a dense weight vector (zeros off the node's features): the same
+/// products added in the same order plus exact zeros, so the same value — a training row always
+/// follows, when scored, the path it was counted on while the tree grew.
+#[inline]
+pub(crate) fn project_dense(row: &[f64], weights: &[f64]) -> f64 {
+    row.iter().zip(weights).map(|(&x, &w)| w * x).sum()
 }
 
 /// Appends a leaf (pointing to itself) and returns its index; splitting turns it into an
@@ -199,11 +206,13 @@ pub(crate) fn grow_tree(spec: &GrowSpec<'_>, tree_index: u64) -> GrownTree {
             if lows.iter().zip(&highs).all(|(l, h)| l == h) {
                 continue; // all rows identical: nothing can be isolated here
             }
-            // k distinct features by a partial Fisher–Yates shuffle.
+            // k distinct features by a partial Fisher–Yates shuffle, then in increasing order:
+            // the projection sums its terms in feature order (see `project`).
             for s in 0..k {
                 let j = rng.random_range(s..nf);
                 features.swap(s, j);
             }
+            features[..k].sort_unstable();
             let base = node * k;
             let mut threshold = 0.0;
             for (s, &f) in features[..k].iter().enumerate() {
@@ -325,6 +334,33 @@ mod tests {
             assert!(t.is_finite() && t < f64::MAX);
             let t = uniform_between(&mut rng, 1.0, 1.0 + f64::EPSILON);
             assert!((1.0..1.0 + f64::EPSILON).contains(&t));
+        }
+    }
+
+    #[test]
+    fn dense_projection_equals_sparse_projection_exactly() {
+        let mut rng = tree_rng(5, 1);
+        for _ in 0..2000 {
+            let nf = rng.random_range(2..12);
+            let row: Vec<f64> = (0..nf)
+                .map(|_| standard_normal(&mut rng) * 10f64.powi(rng.random_range(-3..4)))
+                .collect();
+            let mut feats: Vec<u32> = (0..nf as u32).collect();
+            let k = rng.random_range(1..=nf);
+            for s in 0..k {
+                let j = rng.random_range(s..nf);
+                feats.swap(s, j);
+            }
+            feats.truncate(k);
+            feats.sort_unstable();
+            let weights: Vec<f64> = (0..k).map(|_| standard_normal(&mut rng)).collect();
+            let mut dense = vec![0.0; nf];
+            for (&f, &w) in feats.iter().zip(&weights) {
+                dense[f as usize] = w;
+            }
+            let a = project(&row, &feats, &weights);
+            let b = project_dense(&row, &dense);
+            assert!(a == b, "{a} vs {b}");
         }
     }
 

@@ -34,7 +34,7 @@ mod grow;
 mod profile;
 
 use crate::scale::{check_matrix, check_row, count_rows, MatrixError};
-use grow::{grow_tree, leaf_paths, project, GrowSpec, Node};
+use grow::{grow_tree, leaf_paths, project_dense, GrowSpec, Node};
 use profile::FeatureProfile;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -164,10 +164,16 @@ struct Forest {
     samples: Vec<u32>,
     /// `depth + c(samples)` at leaves, 0 at internal nodes.
     leaf_path: Vec<f64>,
-    /// Extended trees only: `coefs` entries per node.
+    /// Extended trees only: `coefs` entries per node, in increasing feature order.
     coef_feature: Vec<u32>,
     coef_weight: Vec<f64>,
     coef_point: Vec<f64>,
+    /// Extended trees only, derived: each node's normal vector as `n_features` weights (zeros
+    /// off its features). Summing `wᵢ xᵢ` over all features in order gives exactly the sparse
+    /// sum over the node's features in increasing order (the zero terms add exact zeros), so
+    /// routing is identical; the dense loop is just faster (contiguous, no index loads).
+    dense_weight: Vec<f64>,
+    n_features: usize,
 }
 
 /// A fitted Isolation Forest (or Extended Isolation Forest).
@@ -248,7 +254,7 @@ impl IsolationForestParams {
             .into_par_iter()
             .map(|t| grow_tree(&spec, t as u64))
             .collect();
-        let forest = Forest::assemble(trees, self.extension_level + 1);
+        let forest = Forest::assemble(trees, self.extension_level + 1, n_features);
         let profile = FeatureProfile::build(data, n_rows, n_features, self.seed);
         let mut model = IsolationForest {
             params: self.clone(),
@@ -298,7 +304,7 @@ fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 }
 
 impl Forest {
-    fn assemble(trees: Vec<grow::GrownTree>, coefs: usize) -> Forest {
+    fn assemble(trees: Vec<grow::GrownTree>, coefs: usize, n_features: usize) -> Forest {
         let total: usize = trees.iter().map(|t| t.nodes.len()).sum();
         let mut forest = Forest {
             coefs,
@@ -310,6 +316,8 @@ impl Forest {
             coef_feature: Vec::new(),
             coef_weight: Vec::new(),
             coef_point: Vec::new(),
+            dense_weight: Vec::new(),
+            n_features,
         };
         for tree in trees {
             let start = forest.nodes.len();
@@ -327,7 +335,22 @@ impl Forest {
             forest.coef_point.extend(tree.coef_point);
         }
         forest.tree_start.push(forest.nodes.len() as u32);
+        forest.densify();
         forest
+    }
+
+    /// Builds `dense_weight` from the coefficient arrays (extended trees).
+    fn densify(&mut self) {
+        if self.coefs == 1 {
+            return;
+        }
+        let (k, nf) = (self.coefs, self.n_features);
+        self.dense_weight = vec![0.0; self.nodes.len() * nf];
+        for i in 0..self.nodes.len() {
+            for j in i * k..(i + 1) * k {
+                self.dense_weight[i * nf + self.coef_feature[j] as usize] = self.coef_weight[j];
+            }
+        }
     }
 
     fn n_trees(&self) -> usize {
@@ -345,12 +368,8 @@ impl Forest {
         let value = if self.coefs == 1 {
             row[node.feature as usize]
         } else {
-            let k = self.coefs;
-            project(
-                row,
-                &self.coef_feature[i * k..(i + 1) * k],
-                &self.coef_weight[i * k..(i + 1) * k],
-            )
+            let nf = self.n_features;
+            project_dense(row, &self.dense_weight[i * nf..(i + 1) * nf])
         };
         node.left as usize + usize::from(value > node.threshold)
     }
@@ -374,15 +393,13 @@ impl Forest {
                     }
                 }
             } else {
-                let k = self.coefs;
                 for _ in 0..steps {
                     for (r, a) in at.iter_mut().enumerate() {
                         let i = *a as usize;
                         let node = &self.nodes[i];
-                        let value = project(
+                        let value = project_dense(
                             &rows[r * nf..(r + 1) * nf],
-                            &self.coef_feature[i * k..(i + 1) * k],
-                            &self.coef_weight[i * k..(i + 1) * k],
+                            &self.dense_weight[i * nf..(i + 1) * nf],
                         );
                         *a = node.left + u32::from(value > node.threshold);
                     }
@@ -747,13 +764,15 @@ impl TryFrom<ForestRepr> for IsolationForest {
                     ));
                 }
                 if k > 1 {
-                    for j in i * k..(i + 1) * k {
-                        if r.coef_feature[j] as usize >= nf
-                            || !r.coef_weight[j].is_finite()
-                            || !r.coef_point[j].is_finite()
-                        {
-                            return bad(format!("tree {t}, node {i}: hyperplane is invalid"));
-                        }
+                    let feats = &r.coef_feature[i * k..(i + 1) * k];
+                    let invalid = feats.windows(2).any(|w| w[0] >= w[1])
+                        || feats.iter().any(|&f| f as usize >= nf)
+                        || r.coef_weight[i * k..(i + 1) * k]
+                            .iter()
+                            .chain(&r.coef_point[i * k..(i + 1) * k])
+                            .any(|v| !v.is_finite());
+                    if invalid {
+                        return bad(format!("tree {t}, node {i}: hyperplane is invalid"));
                     }
                 }
                 nodes.push(Node {
@@ -776,7 +795,10 @@ impl TryFrom<ForestRepr> for IsolationForest {
             coef_feature: r.coef_feature,
             coef_weight: r.coef_weight,
             coef_point: r.coef_point,
+            dense_weight: Vec::new(),
+            n_features: nf,
         };
+        forest.densify();
         for t in 0..forest.tree_start.len() - 1 {
             let (start, end) = (
                 forest.tree_start[t] as usize,
