@@ -122,9 +122,23 @@ pub(crate) fn init_glorot_uniform(
 /// ids (Keras `Embedding` followed by `Flatten`). `ids` holds `rows × positions` ids that the
 /// caller has checked against the vocabulary.
 pub(crate) fn embedding_forward(table: &[f32], dim: usize, ids: &[u32], out: &mut [f32]) {
-    for (slot, &id) in out.chunks_exact_mut(dim).zip(ids) {
-        let start = id as usize * dim;
-        slot.copy_from_slice(&table[start..start + dim]);
+    // A compile-time width turns each row copy into one vector move instead of a memcpy call
+    // (which cost 2 % of a cmdline epoch at dim 4, the byte autoencoder's width).
+    fn gather<const D: usize>(table: &[f32], ids: &[u32], out: &mut [f32]) {
+        for (slot, &id) in out.chunks_exact_mut(D).zip(ids) {
+            let start = id as usize * D;
+            slot.copy_from_slice(&table[start..start + D]);
+        }
+    }
+    match dim {
+        4 => gather::<4>(table, ids, out),
+        8 => gather::<8>(table, ids, out),
+        _ => {
+            for (slot, &id) in out.chunks_exact_mut(dim).zip(ids) {
+                let start = id as usize * dim;
+                slot.copy_from_slice(&table[start..start + dim]);
+            }
+        }
     }
 }
 
@@ -412,6 +426,21 @@ mod tests {
             .map(|(at, _)| r[at * dim] * r[at * dim])
             .sum();
         assert!((squares[0] - expected).abs() < 1e-6);
+    }
+
+    #[test]
+    fn embedding_lookup_is_the_same_for_every_width() {
+        for dim in [1, 3, 4, 8] {
+            let table: Vec<f32> = (0..5 * dim).map(|i| i as f32).collect();
+            let ids = [4u32, 0, 2];
+            let mut out = vec![0.0; ids.len() * dim];
+            embedding_forward(&table, dim, &ids, &mut out);
+            let expected: Vec<f32> = ids
+                .iter()
+                .flat_map(|&id| table[id as usize * dim..(id as usize + 1) * dim].to_vec())
+                .collect();
+            assert_eq!(out, expected, "dim {dim}");
+        }
     }
 
     #[test]
