@@ -243,6 +243,21 @@ mod tests {
     }
 
     #[test]
+    fn hash_of_i32_min_takes_sklearn_special_case() {
+        // murmurhash3_32("p1627902942", seed=0) == -2^31 (found by search); buckets and signs
+        // below are scikit-learn 1.9.1's FeatureHasher output for it.
+        assert_eq!(mur3::murmurhash3_x86_32(b"p1627902942", 0) as i32, i32::MIN);
+        for (n, index) in [(16, 0), (7, 2), (1000, 648), (1 << 20, 0), (3, 2), (1, 0)] {
+            let hasher = FeatureHasher::new(n, true).expect("valid width");
+            assert_eq!(
+                hasher.bucket("p1627902942"),
+                (index, -1.0),
+                "n_features {n}"
+            );
+        }
+    }
+
+    #[test]
     fn dict_semantics_match_sklearn() {
         let hasher = FeatureHasher::default();
         let rows = hasher.transform_dict([vec![

@@ -98,3 +98,46 @@ fn dict_numeric_values_equal_weighted_string_features() {
         hasher.transform_strings([repeated])
     );
 }
+
+#[test]
+fn dict_input_matches_sklearn() {
+    // scikit-learn 1.9.1:
+    //   samples = [{'svchost.exe': 3, 'user': 'alice', 'cmd.exe': 2.5, 'zero': 0, 'user=alice': 1},
+    //              {'powershell.exe': 12, 'conhost.exe': 12, 'host': 'WS01'}, {}]
+    //   FeatureHasher(n_features=n, input_type='dict', alternate_sign=True)
+    //       .transform(samples).toarray()
+    // Covers numeric and string values, a zero value, a collision with opposite signs
+    // (svchost.exe and cmd.exe at n = 16) and a string value equal to another key ('user=alice').
+    let samples = || {
+        vec![
+            vec![
+                ("svchost.exe", DictValue::Num(3.0)),
+                ("user", DictValue::Str("alice")),
+                ("cmd.exe", DictValue::Num(2.5)),
+                ("zero", DictValue::Num(0.0)),
+                ("user=alice", DictValue::Num(1.0)),
+            ],
+            vec![
+                ("powershell.exe", DictValue::Num(12.0)),
+                ("conhost.exe", DictValue::Num(12.0)),
+                ("host", DictValue::Str("WS01")),
+            ],
+            vec![],
+        ]
+    };
+    let mut expected_16 = vec![0.0f32; 48];
+    expected_16[1] = 0.5;
+    expected_16[6] = 2.0;
+    expected_16[16] = -12.0;
+    expected_16[18] = -12.0;
+    expected_16[20] = -1.0;
+    let expected_7: Vec<f32> = vec![
+        0.0, 0.0, 0.0, 2.0, 0.0, 3.0, -2.5, //
+        -1.0, 0.0, -12.0, 0.0, -12.0, 0.0, 0.0, //
+        0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
+    ];
+    let hasher = FeatureHasher::default();
+    assert_eq!(hasher.transform_dict(samples()), expected_16);
+    let hasher = FeatureHasher::new(7, true).expect("valid width");
+    assert_eq!(hasher.transform_dict(samples()), expected_7);
+}

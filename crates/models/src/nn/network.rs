@@ -535,7 +535,8 @@ impl Network {
         }
     }
 
-    /// Forward pass over the first `rows` loaded rows; the result is [`Workspace::output`].
+    /// Forward pass over the first `rows` loaded rows; the result is the last entry of
+    /// `ws.outputs`.
     pub(crate) fn forward(&self, ws: &mut Workspace, rows: usize) {
         if let Some((range, dim)) = &self.layout.embedding {
             let n = ws.ids.len().min(rows * self.architecture.input_width());
