@@ -36,16 +36,18 @@ BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/iforest_bench
 echo "generating $ROWS x 8 rows in $DATA" >&2
 "$PY" "$ROOT/bench/iforest_sklearn.py" generate "$DATA" "$ROWS"
 
+LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 echo "timing oddhunt ($THREADS threads, $REPEATS repeats)" >&2
 "$BIN" "$DATA" "$KMEANS_ROWS" --threads "$THREADS" --repeats "$REPEATS" > "$DATA/oddhunt.json"
 echo "timing scikit-learn ($REPEATS repeats)" >&2
 "$PY" "$ROOT/bench/iforest_sklearn.py" run "$DATA" "$KMEANS_ROWS" > "$DATA/sklearn.json"
 
-"$PY" - "$DATA/oddhunt.json" "$DATA/sklearn.json" <<'EOF'
+"$PY" - "$DATA/oddhunt.json" "$DATA/sklearn.json" "$LOAD_BEFORE" <<'EOF'
 import json, os, sys
 ours = json.load(open(sys.argv[1]))
 sk = json.load(open(sys.argv[2]))
-print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+print(f"machine: {os.cpu_count()} cores, load average {sys.argv[3]} before, "
+      f"{os.getloadavg()[0]:.1f} after (wall times inflate with load; CPU seconds are steadier); "
       f"scikit-learn {sk['sklearn']}; median of {ours['repeats']} runs")
 print(f"\nIsolation Forest, fit + score_samples, {ours['rows']:,} x 8, 100 trees x 256 rows")
 print(f"{'implementation':52} {'CPU s':>7} {'wall s':>7} {'fit wall':>8} {'ROC-AUC':>8}")

@@ -108,7 +108,9 @@ pub struct IsolationForestParams {
     pub extension_level: usize,
     /// Seed of every random choice (default 0).
     pub seed: u64,
-    /// Draw each tree's rows with replacement (default false). Duplicates count as rows.
+    /// Draw each tree's rows with replacement (default false). Duplicates count as rows, so a
+    /// tree sees `max_samples` rows as the paper defines it; scikit-learn instead grows the tree
+    /// on the distinct rows drawn (about 63 % of them), weighted by count.
     pub bootstrap: bool,
 }
 
