@@ -642,3 +642,128 @@ fn owned_keys(keys: &[Option<&str>]) -> Vec<Option<String>> {
         .map(|k| normalise(*k).map(str::to_string))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: i64 = NANOS_PER_MINUTE;
+
+    fn ev(user: Option<&str>, time: i64) -> SessionEvent<i64> {
+        SessionEvent {
+            keys: vec![user.map(str::to_string)],
+            time,
+            payload: time,
+        }
+    }
+
+    #[test]
+    fn limits_are_inclusive() {
+        let limits = SessionLimits::from_minutes(20, 2);
+        // A gap of exactly the limit stays; one nanosecond more splits.
+        assert!(limits.continues(0, 0, 2 * MIN));
+        assert!(!limits.continues(0, 0, 2 * MIN + 1));
+        // A span of exactly the session limit stays.
+        assert!(limits.continues(0, 19 * MIN, 20 * MIN));
+        assert!(!limits.continues(0, 19 * MIN, 20 * MIN + 1));
+        assert_eq!(limits.deadline(0, 19 * MIN), 20 * MIN);
+        // No overflow at the ends of the range.
+        assert!(!SessionLimits::default().continues(i64::MIN, i64::MIN, i64::MAX));
+    }
+
+    #[test]
+    fn nulls_sort_where_dummy_str_sorts() {
+        let keys = |k: Option<&str>| vec![k.map(str::to_string)];
+        assert_eq!(
+            compare_keys(&keys(None), &keys(Some("bob"))),
+            Ordering::Greater
+        );
+        assert_eq!(
+            compare_keys(&keys(None), &keys(Some("eve"))),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare_keys(&keys(None), &keys(Some(NULL_KEY))),
+            Ordering::Equal
+        );
+        let sessions = sessionize_all(
+            vec![
+                ev(Some("eve"), 0),
+                ev(None, 1),
+                ev(Some("bob"), 2),
+                ev(Some(NULL_KEY), 3),
+            ],
+            1,
+            SessionLimits::default(),
+        )
+        .expect("sessionize");
+        let order: Vec<Option<&str>> = sessions.iter().map(|s| s.keys[0].as_deref()).collect();
+        assert_eq!(order, [Some("bob"), None, Some("eve")]);
+        assert_eq!(
+            sessions[1].input_indices,
+            [1, 3],
+            "null and dummy_str are one key"
+        );
+    }
+
+    #[test]
+    fn refuses_bad_input() {
+        assert_eq!(
+            sessionize_all(vec![ev(Some("a"), 0)], 2, SessionLimits::default()),
+            Err(SessionizeError::KeyCount {
+                index: 0,
+                expected: 2,
+                found: 1
+            })
+        );
+        let negative = SessionLimits {
+            max_session_time: -1,
+            max_event_separation: 0,
+        };
+        assert!(sessionize_all(Vec::<SessionEvent<()>>::new(), 1, negative).is_err());
+        assert!(Sessionizer::<()>::new(1, negative, 0).is_err());
+        let mut s = Sessionizer::new(1, SessionLimits::default(), 0).expect("new");
+        assert!(s.push(&[Some("a"), Some("b")], 0, ()).is_err());
+        assert_eq!(s.stats().events, 0);
+    }
+
+    #[test]
+    fn streaming_closes_sessions_as_time_passes() {
+        let mut s = Sessionizer::new(1, SessionLimits::from_minutes(20, 2), 0).expect("new");
+        s.push(&[Some("alice")], 0, 'a').expect("push");
+        s.push(&[Some("bob")], MIN, 'b').expect("push");
+        assert!(s.pop_closed().is_none());
+        // At 3 min + 1 ns alice's session (last event at 0) can no longer grow.
+        s.push(&[Some("carol")], 2 * MIN + 1, 'c').expect("push");
+        let closed = s.pop_closed().expect("alice closed");
+        assert_eq!(
+            (closed.keys[0].as_deref(), closed.events.as_slice()),
+            (Some("alice"), &['a'][..])
+        );
+        assert_eq!(s.stats().open_sessions, 2);
+        // A quiet stream: advancing the watermark closes the rest.
+        s.advance_to(10 * MIN);
+        let rest: Vec<char> = s.drain_closed().flat_map(|x| x.events).collect();
+        assert_eq!(rest, ['b', 'c']);
+        assert_eq!(s.stats().open_sessions, 0);
+        // An event before the watermark is late: emitted alone, counted, not lost.
+        s.push(&[Some("alice")], 5 * MIN, 'x').expect("push");
+        let late = s.pop_closed().expect("late session");
+        assert!(late.late);
+        assert_eq!(s.stats().late_events, 1);
+        assert!(s.finish().is_empty());
+    }
+
+    #[test]
+    fn lateness_buffer_reorders() {
+        let mut s = Sessionizer::new(1, SessionLimits::from_minutes(20, 2), 5 * MIN).expect("new");
+        for (t, c) in [(MIN, 'b'), (0, 'a'), (3 * MIN, 'd'), (2 * MIN, 'c')] {
+            s.push(&[Some("alice")], t, c).expect("push");
+        }
+        assert_eq!(s.stats().buffered_events, 4);
+        let out = s.finish();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].events, ['a', 'b', 'c', 'd']);
+        assert_eq!(out[0].input_indices, [1, 0, 3, 2]);
+    }
+}

@@ -108,7 +108,8 @@ fn damaged_counts_are_refused() {
         .expect("observe");
     let good: serde_json::Value = serde_json::to_value(&counts).expect("serialise");
     assert!(serde_json::from_value::<MarkovCounts>(good.clone()).is_ok());
-    let damage: [(&str, fn(&mut serde_json::Value)); 7] = [
+    type Damage = fn(&mut serde_json::Value);
+    let damage: [(&str, Damage); 7] = [
         ("version", |v| v["format"] = 99.into()),
         ("tokens", |v| v["commands"][0] = "x".into()),
         ("duplicate name", |v| v["commands"][4] = "Set-User".into()),
@@ -129,4 +130,44 @@ fn damaged_counts_are_refused() {
     // A model file's payload goes through the same checks.
     let model = serde_json::json!({"counts": good, "modellable_params": []});
     assert!(serde_json::from_value::<MarkovModel>(model).is_ok());
+}
+
+/// Commands with many params switch their row to an index (rows of 16+ params): counting,
+/// merging and reloading must behave exactly as for short rows.
+#[test]
+fn long_param_rows_merge_and_reload() {
+    let session = |offset: usize| -> Vec<Command> {
+        (0..30)
+            .map(|i| {
+                let mut c = Command::new(if i % 2 == 0 {
+                    "Set-Mailbox"
+                } else {
+                    "Set-User"
+                });
+                for k in 0..(i % 25) {
+                    c = c.param_value(format!("p{}", (k * 7 + offset) % 40), format!("v{}", k % 3));
+                }
+                c
+            })
+            .collect()
+    };
+    let all: Vec<Vec<Command>> = (0..6).map(session).collect();
+    for st in [SessionType::CmdsParamsOnly, SessionType::CmdsParamsValues] {
+        let union = count(st, &all);
+        let mut merged = count(st, &all[..2]);
+        merged.merge(&count(st, &all[2..])).expect("merge");
+        assert_eq!(merged, union);
+        let json = serde_json::to_string(&union).expect("serialise");
+        let mut back: MarkovCounts = serde_json::from_str(&json).expect("deserialise");
+        let mut again = union.clone();
+        back.observe(&all[5]).expect("observe");
+        again.observe(&all[5]).expect("observe");
+        assert_eq!(back, again);
+        let model = MarkovModel::fit(again, None).expect("fit");
+        let rows = model.probability_tables().param_cond_cmd;
+        assert!(
+            rows.iter().any(|(_, row)| row.len() > 30),
+            "a row with 40 params + UNK"
+        );
+    }
 }

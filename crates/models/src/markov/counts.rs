@@ -9,12 +9,10 @@
 //! Counts add: [`MarkovCounts::merge`] of the counts of A and of B equals the counts of A's
 //! sessions followed by B's, first-seen order included, so shards can be trained apart.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::intern::Interner;
-use super::{Command, MarkovError, SessionType, END_TOKEN, START_TOKEN, UNK_TOKEN};
+use super::{Command, FastMap, MarkovError, SessionType, END_TOKEN, START_TOKEN, UNK_TOKEN};
 
 /// Command id of the start token.
 pub(crate) const START: u32 = 0;
@@ -24,6 +22,9 @@ pub(crate) const END: u32 = 1;
 pub(crate) const UNK_CMD: u32 = 2;
 /// Param id (and value id) of the unknown token.
 pub(crate) const UNK: u32 = 0;
+
+/// Rows of `cmd_param` shorter than this are searched linearly and not indexed.
+const SHORT_ROW: usize = 16;
 
 /// Version of the serialised layout.
 const COUNTS_FORMAT: u32 = 1;
@@ -45,17 +46,18 @@ pub struct MarkovCounts {
     /// `seq1[command]`.
     pub(crate) seq1: Vec<u64>,
     /// `seq2[(prev, next)]`.
-    pub(crate) seq2: HashMap<(u32, u32), u64>,
+    pub(crate) seq2: FastMap<(u32, u32), u64>,
     /// `param[param]`.
     pub(crate) param: Vec<u64>,
     /// `cmd_param[command]`: `(param, count)` in first-seen order.
     pub(crate) cmd_param: Vec<Vec<(u32, u64)>>,
-    /// Position of `(command, param)` in `cmd_param[command]` (derived).
-    cmd_param_pos: HashMap<(u32, u32), u32>,
+    /// Position of `(command, param)` in `cmd_param[command]` for rows of at least
+    /// `SHORT_ROW` params (derived).
+    cmd_param_pos: FastMap<(u32, u32), u32>,
     /// `value[value]`.
     pub(crate) value: Vec<u64>,
     /// `param_value[(param, value)]`.
-    pub(crate) param_value: HashMap<(u32, u32), u64>,
+    pub(crate) param_value: FastMap<(u32, u32), u64>,
     /// Reused per-command buffer of `(param, value)` ids.
     scratch: Vec<(u32, Option<u32>)>,
 }
@@ -87,12 +89,12 @@ impl MarkovCounts {
             params: Interner::with_reserved(&[UNK_TOKEN]),
             values: Interner::with_reserved(&[UNK_TOKEN]),
             seq1: vec![0; 3],
-            seq2: HashMap::new(),
+            seq2: FastMap::default(),
             param: vec![0],
             cmd_param: vec![Vec::new(); 3],
-            cmd_param_pos: HashMap::new(),
+            cmd_param_pos: FastMap::default(),
             value: vec![0],
-            param_value: HashMap::new(),
+            param_value: FastMap::default(),
             scratch: Vec::new(),
         }
     }
@@ -117,6 +119,16 @@ impl MarkovCounts {
     /// Refuses an empty session and a command named `##END##` (spec Q8) without changing the
     /// counts.
     pub fn observe(&mut self, session: &[Command]) -> Result<(), MarkovError> {
+        self.observe_recording(session, None)
+    }
+
+    /// [`observe`](Self::observe), also appending the session's ids to `corpus` so it can be
+    /// scored later without looking its strings up again.
+    pub(crate) fn observe_recording(
+        &mut self,
+        session: &[Command],
+        mut corpus: Option<&mut Corpus>,
+    ) -> Result<(), MarkovError> {
         if session.is_empty() {
             return Err(MarkovError::EmptySession {
                 session: Some(self.sessions),
@@ -138,17 +150,29 @@ impl MarkovCounts {
             *self.seq2.entry((prev, name)).or_insert(0) += 1;
             prev = name;
             if self.session_type.has_params() && !command.params.is_empty() {
-                self.observe_params(name, command)?;
+                self.observe_params(name, command, corpus.as_deref_mut())?;
+            }
+            if let Some(corpus) = corpus.as_deref_mut() {
+                corpus.names.push(name);
+                corpus.param_ends.push(corpus.params.len());
             }
         }
         *self.seq2.entry((prev, END)).or_insert(0) += 1;
         self.seq1[END as usize] += 1;
         self.sessions += 1;
+        if let Some(corpus) = corpus {
+            corpus.session_ends.push(corpus.names.len());
+        }
         Ok(())
     }
 
     /// Counts the params (and values) of one command.
-    fn observe_params(&mut self, name: u32, command: &Command) -> Result<(), MarkovError> {
+    fn observe_params(
+        &mut self,
+        name: u32,
+        command: &Command,
+        corpus: Option<&mut Corpus>,
+    ) -> Result<(), MarkovError> {
         let with_values = self.session_type.has_values();
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
@@ -162,16 +186,22 @@ impl MarkovCounts {
             push_dict_entry(&mut scratch, param, truthy.then_some(position as u32));
         }
         self.param.resize(self.params.len(), 0);
-        for &(param, position) in &scratch {
+        for entry in scratch.iter_mut() {
+            let (param, position) = *entry;
             self.param[param as usize] += 1;
             self.add_cmd_param(name, param, 1);
             let value = position.and_then(|i| command.params[i as usize].1.as_deref());
+            entry.1 = None;
             if let Some(value) = value {
                 let value = self.values.intern(value, "values")?;
                 self.value.resize(self.values.len(), 0);
                 self.value[value as usize] += 1;
                 *self.param_value.entry((param, value)).or_insert(0) += 1;
+                entry.1 = Some(value);
             }
+        }
+        if let Some(corpus) = corpus {
+            corpus.params.extend_from_slice(&scratch);
         }
         self.scratch = scratch;
         Ok(())
@@ -186,6 +216,22 @@ impl MarkovCounts {
 
     fn add_cmd_param(&mut self, name: u32, param: u32, count: u64) {
         let row = &mut self.cmd_param[name as usize];
+        // Most commands take a handful of params: scanning the row beats hashing. Long rows
+        // (and their index) switch to the map.
+        if row.len() <= SHORT_ROW {
+            if let Some(entry) = row.iter_mut().find(|e| e.0 == param) {
+                entry.1 += count;
+                return;
+            }
+            if row.len() < SHORT_ROW {
+                row.push((param, count));
+                return;
+            }
+            // The row is about to outgrow scanning: index it.
+            for (pos, &(p, _)) in row.iter().enumerate() {
+                self.cmd_param_pos.insert((name, p), pos as u32);
+            }
+        }
         match self.cmd_param_pos.get(&(name, param)) {
             Some(&pos) => row[pos as usize].1 += count,
             None => {
@@ -201,6 +247,11 @@ impl MarkovCounts {
     /// command's row are appended in `other`'s row order, so the result equals counting the
     /// concatenated sessions.
     pub fn merge(&mut self, other: &MarkovCounts) -> Result<(), MarkovError> {
+        self.merge_mapped(other).map(|_| ())
+    }
+
+    /// [`merge`](Self::merge), returning where `other`'s ids went.
+    pub(crate) fn merge_mapped(&mut self, other: &MarkovCounts) -> Result<IdMaps, MarkovError> {
         if self.session_type != other.session_type {
             return Err(MarkovError::SessionTypeMismatch {
                 left: self.session_type,
@@ -253,7 +304,11 @@ impl MarkovCounts {
                 .entry((params[param as usize], values[value as usize]))
                 .or_insert(0) += count;
         }
-        Ok(())
+        Ok(IdMaps {
+            commands,
+            params,
+            values,
+        })
     }
 
     /// Looks a command name up.
@@ -265,10 +320,76 @@ impl MarkovCounts {
     fn rebuild_index(&mut self) {
         self.cmd_param_pos.clear();
         for (cmd, row) in self.cmd_param.iter().enumerate() {
+            if row.len() < SHORT_ROW {
+                continue;
+            }
             for (pos, &(param, _)) in row.iter().enumerate() {
                 self.cmd_param_pos.insert((cmd as u32, param), pos as u32);
             }
         }
+    }
+}
+
+/// Where the ids of merged-in counts went: `commands[old id] = new id`, and so on.
+pub(crate) struct IdMaps {
+    commands: Vec<u32>,
+    params: Vec<u32>,
+    values: Vec<u32>,
+}
+
+/// Training sessions as ids, recorded while counting, for scoring them without a second
+/// round of string lookups (train-and-score workloads such as msticpy's `score_sessions`).
+#[derive(Default)]
+pub(crate) struct Corpus {
+    /// Command ids of all sessions, concatenated.
+    pub(crate) names: Vec<u32>,
+    /// End of each session in `names`.
+    pub(crate) session_ends: Vec<usize>,
+    /// End of each command's params in `params`.
+    pub(crate) param_ends: Vec<usize>,
+    /// `(param, truthy value)` ids of every command, dict semantics.
+    pub(crate) params: Vec<(u32, Option<u32>)>,
+}
+
+impl Corpus {
+    /// Rewrites the ids after the counts they refer to were merged into others.
+    pub(crate) fn remap(&mut self, maps: &IdMaps) {
+        for id in &mut self.names {
+            *id = maps.commands[*id as usize];
+        }
+        for (param, value) in &mut self.params {
+            *param = maps.params[*param as usize];
+            if let Some(v) = value {
+                *v = maps.values[*v as usize];
+            }
+        }
+    }
+
+    /// Appends `other` (sessions after this corpus's).
+    pub(crate) fn append(&mut self, other: Corpus) {
+        let (names, params) = (self.names.len(), self.params.len());
+        self.names.extend(other.names);
+        self.session_ends
+            .extend(other.session_ends.into_iter().map(|e| e + names));
+        self.param_ends
+            .extend(other.param_ends.into_iter().map(|e| e + params));
+        self.params.extend(other.params);
+    }
+
+    pub(crate) fn sessions(&self) -> usize {
+        self.session_ends.len()
+    }
+
+    /// Command range of session `i` in `names` / `param_ends`.
+    pub(crate) fn session(&self, i: usize) -> std::ops::Range<usize> {
+        let start = if i == 0 { 0 } else { self.session_ends[i - 1] };
+        start..self.session_ends[i]
+    }
+
+    /// Params of command `j` (index into `names`).
+    pub(crate) fn command_params(&self, j: usize) -> &[(u32, Option<u32>)] {
+        let start = if j == 0 { 0 } else { self.param_ends[j - 1] };
+        &self.params[start..self.param_ends[j]]
     }
 }
 
@@ -324,7 +445,7 @@ struct CountsRepr {
     param_value: Vec<(u32, u32, u64)>,
 }
 
-fn sorted_triples(map: &HashMap<(u32, u32), u64>) -> Vec<(u32, u32, u64)> {
+fn sorted_triples(map: &FastMap<(u32, u32), u64>) -> Vec<(u32, u32, u64)> {
     let mut triples: Vec<(u32, u32, u64)> = map.iter().map(|(&(a, b), &n)| (a, b, n)).collect();
     triples.sort_unstable();
     triples
@@ -410,7 +531,7 @@ impl TryFrom<CountsRepr> for MarkovCounts {
         let in_range = |id: u32, n: usize| (id as usize) < n;
         let mut row_sums = vec![0u64; nc];
         let mut col_sums = vec![0u64; nc];
-        let mut seq2 = HashMap::with_capacity(r.seq2.len());
+        let mut seq2 = FastMap::with_capacity_and_hasher(r.seq2.len(), Default::default());
         for &(a, b, n) in &r.seq2 {
             if !in_range(a, nc) || !in_range(b, nc) || n == 0 || seq2.insert((a, b), n).is_some() {
                 return Err(corrupt("bad transition entry"));
@@ -448,7 +569,8 @@ impl TryFrom<CountsRepr> for MarkovCounts {
         }
         let mut value_sums = vec![0u64; nv];
         let mut per_param = vec![0u64; np];
-        let mut param_value = HashMap::with_capacity(r.param_value.len());
+        let mut param_value =
+            FastMap::with_capacity_and_hasher(r.param_value.len(), Default::default());
         for &(p, v, n) in &r.param_value {
             if !in_range(p, np)
                 || !in_range(v, nv)
@@ -480,12 +602,51 @@ impl TryFrom<CountsRepr> for MarkovCounts {
             seq2,
             param: r.param,
             cmd_param: r.cmd_param,
-            cmd_param_pos: HashMap::new(),
+            cmd_param_pos: FastMap::default(),
             value: r.value,
             param_value,
             scratch: Vec::new(),
         };
         counts.rebuild_index();
         Ok(counts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dict_entries_keep_first_position_and_last_value() {
+        let mut entries = Vec::new();
+        push_dict_entry(&mut entries, 3, Some(1));
+        push_dict_entry(&mut entries, 5, None);
+        push_dict_entry(&mut entries, 3, Some(2));
+        assert_eq!(entries, [(3, Some(2)), (5, None)]);
+    }
+
+    #[test]
+    fn repeated_param_counts_once_with_its_last_value() {
+        let mut counts = MarkovCounts::new(SessionType::CmdsParamsValues);
+        let command = Command::new("Set-User")
+            .param_value("Identity", "bob")
+            .param("Force")
+            .param_value("Identity", "");
+        counts.observe(&[command]).expect("observe");
+        let identity = counts.params.get("Identity").expect("interned");
+        assert_eq!(counts.param[identity as usize], 1);
+        // The last value ("") is falsy: no value is counted, and "bob" is not even interned.
+        assert_eq!(counts.values.len(), 1);
+        assert!(counts.param_value.is_empty());
+    }
+
+    #[test]
+    fn reserved_tokens_have_fixed_ids() {
+        let counts = MarkovCounts::new(SessionType::CmdsOnly);
+        assert_eq!(counts.commands.get(START_TOKEN), Some(START));
+        assert_eq!(counts.commands.get(END_TOKEN), Some(END));
+        assert_eq!(counts.commands.get(UNK_TOKEN), Some(UNK_CMD));
+        assert_eq!(counts.params.get(UNK_TOKEN), Some(UNK));
+        assert_eq!(counts.distinct_commands(), 0);
     }
 }

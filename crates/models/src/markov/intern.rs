@@ -6,15 +6,13 @@
 //! library's keyed SipHash: names come from attacker-controlled logs, so a hash that can be
 //! flooded with collisions is not an option.
 
-use std::collections::HashMap;
-
-use super::MarkovError;
+use super::{FastMap, MarkovError};
 
 /// A table of distinct strings, each with a dense id (its position).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Interner {
     names: Vec<Box<str>>,
-    ids: HashMap<Box<str>, u32>,
+    ids: FastMap<Box<str>, u32>,
 }
 
 impl PartialEq for Interner {
@@ -37,7 +35,7 @@ impl Interner {
 
     /// Rebuilds an interner from its names (ids = positions); `None` if a name repeats.
     pub(crate) fn from_names(names: Vec<String>) -> Option<Self> {
-        let mut ids = HashMap::with_capacity(names.len());
+        let mut ids = FastMap::with_capacity_and_hasher(names.len(), Default::default());
         let mut boxed = Vec::with_capacity(names.len());
         for (i, name) in names.into_iter().enumerate() {
             let id = u32::try_from(i).ok()?;

@@ -18,10 +18,12 @@
 //! counts.observe(&[Command::new("Set-Mailbox"), Command::new("Set-User"), Command::new("Set-User")])?;
 //! let model = MarkovModel::fit(counts, None)?;
 //!
-//! let session = [Command::new("Set-Mailbox"), Command::new("New-InboxRule"), Command::new("Set-User")];
-//! let score = model.score(&session, &ScoreOptions::default())?;
-//! assert_eq!(score.rarest.index, Some(0));
-//! assert!(score.rarest.likelihood < 0.01);
+//! let usual = [Command::new("Set-User"), Command::new("Set-User")];
+//! let odd = [Command::new("Set-Mailbox"), Command::new("New-InboxRule"), Command::new("Set-User")];
+//! let opts = ScoreOptions::default(); // windows of 3, start/end tokens, as msticpy
+//! let (usual, odd) = (model.score(&usual, &opts)?, model.score(&odd, &opts)?);
+//! assert_eq!(odd.rarest.index, Some(0)); // the window starting at Set-Mailbox
+//! assert!(odd.rarest.likelihood < usual.rarest.likelihood);
 //! # Ok::<(), oddhunt_models::markov::MarkovError>(())
 //! ```
 //!
@@ -43,9 +45,15 @@ mod score;
 pub use counts::MarkovCounts;
 pub use explain::{Explanation, Factor, ParamExplanation, StepExplanation, ValueExplanation};
 pub use model::{CountTables, MarkovModel, ProbabilityTables};
-pub use score::{score_sessions, RarestWindow, ScoreOptions, SessionScore};
+pub use score::{score_sessions, train_and_score, RarestWindow, ScoreOptions, SessionScore};
 
 use serde::{Deserialize, Serialize};
+
+/// Hash map with foldhash's per-instance random seed: several times faster than SipHash on
+/// short names and id pairs, which dominate training and scoring. Names come from logs an
+/// attacker may write; the random seed keeps collisions from being precomputed (foldhash's
+/// "minimal DoS resistance", the same trade-off as hashbrown's default).
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 /// The start-of-session token (spec §1.1).
 pub const START_TOKEN: &str = "##START##";

@@ -5,12 +5,14 @@
 //! factors in msticpy's exact order and grouping, in linear space, so overlapping windows cost
 //! a few multiplications each and the numbers stay bit-identical to msticpy's.
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::ops::Range;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::counts::{push_dict_entry, MarkovCounts, END, START};
+use super::counts::{push_dict_entry, Corpus, MarkovCounts, END, START};
 use super::model::MarkovModel;
 use super::{Command, MarkovError, SessionType};
 
@@ -72,47 +74,144 @@ pub struct SessionScore {
     pub rarest: RarestWindow,
 }
 
-/// A session turned into ids and per-command factors.
+/// A session turned into ids and per-position factors, computed once and shared by every
+/// window that covers the position.
+#[derive(Default)]
 pub(crate) struct Encoded {
     /// Command ids, then END if tokens are on.
     pub(crate) names: Vec<u32>,
     /// Param-set probability (geometric mean) per element; 1.0 for END and for `CmdsOnly`.
     pub(crate) pp: Vec<f64>,
+    /// `trans[names[j - 1]][names[j]]` at `j >= 1`; `trans[START][names[0]]` at 0.
+    pub(crate) trans: Vec<f64>,
     /// Number of commands of the session (without END).
     pub(crate) len: usize,
+    /// Scratch for one command's params.
+    params: Vec<(u32, Option<u32>)>,
+}
+
+thread_local! {
+    /// Per-thread buffers, so scoring a session allocates nothing.
+    static SCRATCH: RefCell<Encoded> = RefCell::new(Encoded::default());
 }
 
 impl MarkovModel {
-    /// Encodes a session; with `append_end` the END token follows as an element with no
-    /// params (factor exactly 1.0, spec §3.3 step 1).
+    /// Encodes a session into `enc`; with `append_end` the END token follows as an element
+    /// with no params (factor exactly 1.0, spec §3.3 step 1).
+    pub(crate) fn encode_into(
+        &self,
+        session: &[Command],
+        append_end: bool,
+        enc: &mut Encoded,
+    ) -> Result<(), MarkovError> {
+        if session.is_empty() {
+            return Err(MarkovError::EmptySession { session: None });
+        }
+        enc.names.clear();
+        enc.pp.clear();
+        enc.trans.clear();
+        let with_params = self.session_type().has_params();
+        let mut prev = START;
+        for command in session {
+            let id = self.command_id(&command.name);
+            enc.names.push(id);
+            enc.trans.push(self.trans(prev, id));
+            prev = id;
+            let pp = if with_params {
+                let nonempty = self.encode_params(command, &mut enc.params);
+                self.param_set_prob_ids(id, nonempty, &enc.params, true).0
+            } else {
+                1.0
+            };
+            enc.pp.push(pp);
+        }
+        if append_end {
+            enc.names.push(END);
+            enc.trans.push(self.trans(prev, END));
+            enc.pp.push(1.0);
+        }
+        enc.len = session.len();
+        Ok(())
+    }
+
+    /// Encodes session `i` of a training corpus (ids of this model's own counts).
+    fn encode_corpus_into(&self, corpus: &Corpus, i: usize, append_end: bool, enc: &mut Encoded) {
+        enc.names.clear();
+        enc.pp.clear();
+        enc.trans.clear();
+        let with_params = self.session_type().has_params();
+        let mut prev = START;
+        let range = corpus.session(i);
+        enc.len = range.len();
+        for j in range {
+            let id = corpus.names[j];
+            enc.names.push(id);
+            enc.trans.push(self.trans(prev, id));
+            prev = id;
+            let pp = if with_params {
+                let params = corpus.command_params(j);
+                self.param_set_prob_ids(id, !params.is_empty(), params, true)
+                    .0
+            } else {
+                1.0
+            };
+            enc.pp.push(pp);
+        }
+        if append_end {
+            enc.names.push(END);
+            enc.trans.push(self.trans(prev, END));
+            enc.pp.push(1.0);
+        }
+    }
+
+    /// Scores session `i` of the corpus this model was trained on.
+    fn score_corpus_session(&self, corpus: &Corpus, i: usize, opts: &ScoreOptions) -> SessionScore {
+        let score = |enc: &Encoded| {
+            let likelihood = self.session_likelihood_encoded(enc, opts.use_start_end_tokens);
+            SessionScore {
+                likelihood,
+                geomean: likelihood.powf(1.0 / enc.len as f64),
+                rarest: self.rarest_encoded(enc, opts),
+            }
+        };
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut enc) => {
+                self.encode_corpus_into(corpus, i, opts.use_start_end_tokens, &mut enc);
+                score(&enc)
+            }
+            Err(_) => {
+                let mut enc = Encoded::default();
+                self.encode_corpus_into(corpus, i, opts.use_start_end_tokens, &mut enc);
+                score(&enc)
+            }
+        })
+    }
+
+    /// [`encode_into`](Self::encode_into) a fresh buffer.
     pub(crate) fn encode(
         &self,
         session: &[Command],
         append_end: bool,
     ) -> Result<Encoded, MarkovError> {
-        if session.is_empty() {
-            return Err(MarkovError::EmptySession { session: None });
-        }
-        let mut names = Vec::with_capacity(session.len() + 1);
-        let mut pp = Vec::with_capacity(session.len() + 1);
-        let mut params = Vec::new();
-        for command in session {
-            let id = self.command_id(&command.name);
-            names.push(id);
-            pp.push(if self.session_type().has_params() {
-                self.param_set_prob_encoded(id, command, true, &mut params)
-            } else {
-                1.0
-            });
-        }
-        if append_end {
-            names.push(END);
-            pp.push(1.0);
-        }
-        Ok(Encoded {
-            names,
-            pp,
-            len: session.len(),
+        let mut enc = Encoded::default();
+        self.encode_into(session, append_end, &mut enc)?;
+        Ok(enc)
+    }
+
+    /// Runs `f` on the thread's scratch encoding of `session`.
+    fn with_encoded<R>(
+        &self,
+        session: &[Command],
+        append_end: bool,
+        f: impl FnOnce(&Encoded) -> R,
+    ) -> Result<R, MarkovError> {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut enc) => {
+                self.encode_into(session, append_end, &mut enc)?;
+                Ok(f(&enc))
+            }
+            // Re-entered on this thread (cannot happen today): use a fresh buffer.
+            Err(_) => Ok(f(&self.encode(session, append_end)?)),
         })
     }
 
@@ -129,26 +228,19 @@ impl MarkovModel {
             // A param never seen in training contributes no factor (spec §3.1), so it needs
             // no id; it still makes the param collection non-empty.
             if let Some(p) = self.param_id(name) {
+                // Only modellable params' values enter the score: skip the others' lookups.
                 let v = match value {
-                    Some(v) if with_values && !v.is_empty() => self.value_id(v),
+                    Some(v)
+                        if with_values && self.modellable_flags[p as usize] && !v.is_empty() =>
+                    {
+                        self.value_id(v)
+                    }
                     _ => None,
                 };
                 push_dict_entry(params, p, v);
             }
         }
         !command.params.is_empty()
-    }
-
-    fn param_set_prob_encoded(
-        &self,
-        id: u32,
-        command: &Command,
-        use_geo_mean: bool,
-        params: &mut Vec<(u32, Option<u32>)>,
-    ) -> f64 {
-        let nonempty = self.encode_params(command, params);
-        self.param_set_prob_ids(id, nonempty, params, use_geo_mean)
-            .0
     }
 
     /// Spec §3.1 on ids: returns the probability and the geometric-mean exponent's `k`.
@@ -196,7 +288,9 @@ impl MarkovModel {
         }
         let id = self.command_id(&command.name);
         let mut params = Vec::new();
-        self.param_set_prob_encoded(id, command, use_geo_mean, &mut params)
+        let nonempty = self.encode_params(command, &mut params);
+        self.param_set_prob_ids(id, nonempty, &params, use_geo_mean)
+            .0
     }
 
     /// Likelihood of the window `enc.names[start..start + len]` (spec §3.2).
@@ -208,17 +302,16 @@ impl MarkovModel {
         len: usize,
         use_start: bool,
     ) -> f64 {
-        let first = enc.names[start];
         let lead = if use_start {
-            self.trans(START, first)
+            enc.trans[0]
         } else {
-            self.prior(first)
+            self.prior(enc.names[start])
         };
         // `prior_or_start * pp` rounds first; later commands apply the transition and the param
         // factor as two separate roundings (spec §3.2).
         let mut lik = lead * enc.pp[start];
         for j in start + 1..start + len {
-            lik *= self.trans(enc.names[j - 1], enc.names[j]);
+            lik *= enc.trans[j];
             lik *= enc.pp[j];
         }
         lik
@@ -232,27 +325,42 @@ impl MarkovModel {
         lik
     }
 
-    fn window_likelihoods_encoded(&self, enc: &Encoded, opts: &ScoreOptions) -> Vec<f64> {
+    /// Calls `each(index, likelihood)` for every sliding window, in order (spec §3.3).
+    #[inline]
+    fn for_each_window(
+        &self,
+        enc: &Encoded,
+        opts: &ScoreOptions,
+        mut each: impl FnMut(usize, f64),
+    ) {
         let (l, seq_len) = (opts.window_len, enc.names.len());
         if seq_len < l {
-            return Vec::new();
+            return;
         }
         let root = 1.0 / l as f64;
-        (0..=seq_len - l)
-            .map(|i| {
-                let lik = self.window_likelihood(enc, i, l, opts.use_start_end_tokens && i == 0);
+        for i in 0..=seq_len - l {
+            let lik = self.window_likelihood(enc, i, l, opts.use_start_end_tokens && i == 0);
+            // Root first, then the minimum (spec §3.3).
+            each(
+                i,
                 if opts.use_geo_mean {
                     lik.powf(root)
                 } else {
                     lik
-                }
-            })
-            .collect()
+                },
+            );
+        }
     }
 
     fn rarest_encoded(&self, enc: &Encoded, opts: &ScoreOptions) -> RarestWindow {
-        let likelihoods = self.window_likelihoods_encoded(enc, opts);
-        rarest_of(&likelihoods, opts.window_len, enc.len)
+        let mut best: Option<(usize, f64)> = None;
+        self.for_each_window(enc, opts, |i, lik| {
+            // Strict `<`: the first index wins ties, as Python's `list.index(min(...))`.
+            if best.is_none_or(|(_, b)| lik < b) {
+                best = Some((i, lik));
+            }
+        });
+        rarest_from(best, opts.window_len, enc.len)
     }
 
     /// Likelihood of the whole session (spec §3.4): with tokens it includes START → first and
@@ -262,8 +370,9 @@ impl MarkovModel {
         session: &[Command],
         use_start_end_tokens: bool,
     ) -> Result<f64, MarkovError> {
-        let enc = self.encode(session, false)?;
-        Ok(self.session_likelihood_encoded(&enc, use_start_end_tokens))
+        self.with_encoded(session, false, |enc| {
+            self.session_likelihood_encoded(enc, use_start_end_tokens)
+        })
     }
 
     /// Likelihood of `window` as one window (msticpy's `compute_likelihood_window`, spec
@@ -275,12 +384,13 @@ impl MarkovModel {
         use_start_token: bool,
         use_end_token: bool,
     ) -> Result<f64, MarkovError> {
-        let enc = self.encode(window, false)?;
-        let mut lik = self.window_likelihood(&enc, 0, enc.len, use_start_token);
-        if use_end_token {
-            lik *= self.trans(enc.names[enc.len - 1], END);
-        }
-        Ok(lik)
+        self.with_encoded(window, use_end_token, |enc| {
+            let mut lik = self.window_likelihood(enc, 0, enc.len, use_start_token);
+            if use_end_token {
+                lik *= enc.trans[enc.len];
+            }
+            lik
+        })
     }
 
     /// `session_likelihood ^ (1 / number of commands)` (spec §3.4).
@@ -301,8 +411,11 @@ impl MarkovModel {
         opts: &ScoreOptions,
     ) -> Result<Vec<f64>, MarkovError> {
         check_window(opts.window_len)?;
-        let enc = self.encode(session, opts.use_start_end_tokens)?;
-        Ok(self.window_likelihoods_encoded(&enc, opts))
+        self.with_encoded(session, opts.use_start_end_tokens, |enc| {
+            let mut likelihoods = Vec::new();
+            self.for_each_window(enc, opts, |_, lik| likelihoods.push(lik));
+            likelihoods
+        })
     }
 
     /// The rarest window (spec §3.3).
@@ -312,8 +425,9 @@ impl MarkovModel {
         opts: &ScoreOptions,
     ) -> Result<RarestWindow, MarkovError> {
         check_window(opts.window_len)?;
-        let enc = self.encode(session, opts.use_start_end_tokens)?;
-        Ok(self.rarest_encoded(&enc, opts))
+        self.with_encoded(session, opts.use_start_end_tokens, |enc| {
+            self.rarest_encoded(enc, opts)
+        })
     }
 
     /// Session likelihood, its geometric mean and the rarest window in one pass.
@@ -323,12 +437,13 @@ impl MarkovModel {
         opts: &ScoreOptions,
     ) -> Result<SessionScore, MarkovError> {
         check_window(opts.window_len)?;
-        let enc = self.encode(session, opts.use_start_end_tokens)?;
-        let likelihood = self.session_likelihood_encoded(&enc, opts.use_start_end_tokens);
-        Ok(SessionScore {
-            likelihood,
-            geomean: likelihood.powf(1.0 / enc.len as f64),
-            rarest: self.rarest_encoded(&enc, opts),
+        self.with_encoded(session, opts.use_start_end_tokens, |enc| {
+            let likelihood = self.session_likelihood_encoded(enc, opts.use_start_end_tokens);
+            SessionScore {
+                likelihood,
+                geomean: likelihood.powf(1.0 / enc.len as f64),
+                rarest: self.rarest_encoded(enc, opts),
+            }
         })
     }
 
@@ -356,19 +471,8 @@ fn check_window(window_len: usize) -> Result<(), MarkovError> {
     Ok(())
 }
 
-/// The first minimal window (spec §3.3 step 4).
-pub(crate) fn rarest_of(
-    likelihoods: &[f64],
-    window_len: usize,
-    session_len: usize,
-) -> RarestWindow {
-    let mut best: Option<(usize, f64)> = None;
-    for (i, &lik) in likelihoods.iter().enumerate() {
-        // Strict `<`: the first index wins ties, as Python's `list.index(min(...))`.
-        if best.is_none_or(|(_, b)| lik < b) {
-            best = Some((i, lik));
-        }
-    }
+/// The rarest-window result for the first minimal window `best` (spec §3.3 step 4).
+fn rarest_from(best: Option<(usize, f64)>, window_len: usize, session_len: usize) -> RarestWindow {
     match best {
         Some((i, lik)) => RarestWindow {
             index: Some(i),
@@ -383,6 +487,80 @@ pub(crate) fn rarest_of(
     }
 }
 
+/// Trains a model on `sessions` and scores the same sessions, as msticpy's `score_sessions`
+/// and `Model.compute_scores` do (the hunting workflow: what is rare within this batch).
+///
+/// Counting runs on the rayon pool in chunks whose partial counts are merged in order (equal
+/// to counting sequentially), and each session's strings are looked up once: the ids recorded
+/// while counting are scored directly. Results are in input order and identical to
+/// [`MarkovCounts::observe`] + [`MarkovModel::fit`] + [`MarkovModel::score`].
+pub fn train_and_score<S>(
+    sessions: &[S],
+    session_type: SessionType,
+    modellable_params: Option<BTreeSet<String>>,
+    opts: &ScoreOptions,
+) -> Result<(MarkovModel, Vec<SessionScore>), MarkovError>
+where
+    S: AsRef<[Command]> + Sync,
+{
+    check_window(opts.window_len)?;
+    // Chunks big enough that merging the partial tables is cheap next to counting them.
+    let chunk = sessions
+        .len()
+        .div_ceil(rayon::current_num_threads().max(1))
+        .max(4096);
+    let parts: Vec<Result<(MarkovCounts, Corpus), MarkovError>> = sessions
+        .par_chunks(chunk)
+        .enumerate()
+        .map(|(k, part)| {
+            let mut counts = MarkovCounts::new(session_type);
+            let mut corpus = Corpus::default();
+            for session in part {
+                counts
+                    .observe_recording(session.as_ref(), Some(&mut corpus))
+                    .map_err(|e| at_session(e, (k * chunk) as u64))?;
+            }
+            Ok((counts, corpus))
+        })
+        .collect();
+    let mut parts = parts.into_iter();
+    let (mut counts, mut corpus) = match parts.next() {
+        Some(first) => first?,
+        None => (MarkovCounts::new(session_type), Corpus::default()),
+    };
+    for part in parts {
+        let (other, mut other_corpus) = part?;
+        let maps = counts.merge_mapped(&other)?;
+        other_corpus.remap(&maps);
+        corpus.append(other_corpus);
+    }
+    let model = MarkovModel::fit(counts, modellable_params)?;
+    let scores = (0..corpus.sessions())
+        .into_par_iter()
+        .map(|i| model.score_corpus_session(&corpus, i, opts))
+        .collect();
+    Ok((model, scores))
+}
+
+/// Shifts the session index of an error from a chunk to the whole input.
+fn at_session(error: MarkovError, base: u64) -> MarkovError {
+    match error {
+        MarkovError::EmptySession { session } => MarkovError::EmptySession {
+            session: session.map(|s| s + base),
+        },
+        MarkovError::ReservedName {
+            name,
+            session,
+            position,
+        } => MarkovError::ReservedName {
+            name,
+            session: session.map(|s| s + base),
+            position,
+        },
+        other => other,
+    }
+}
+
 /// msticpy's `score_sessions`: trains on `sessions` (heuristic modellable params) and scores
 /// the same sessions with tokens on and no geometric mean; one rarest window per session.
 pub fn score_sessions<S>(
@@ -393,19 +571,11 @@ pub fn score_sessions<S>(
 where
     S: AsRef<[Command]> + Sync,
 {
-    check_window(window_len)?;
-    let mut counts = MarkovCounts::new(session_type);
-    for session in sessions {
-        counts.observe(session.as_ref())?;
-    }
-    let model = MarkovModel::fit(counts, None)?;
     let opts = ScoreOptions {
         window_len,
         use_start_end_tokens: true,
         use_geo_mean: false,
     };
-    sessions
-        .par_iter()
-        .map(|s| model.rarest_window(s.as_ref(), &opts))
-        .collect()
+    let (_, scores) = train_and_score(sessions, session_type, None, &opts)?;
+    Ok(scores.into_iter().map(|s| s.rarest).collect())
 }
