@@ -404,7 +404,7 @@ fn run_source(
                 columns: options.columns.as_deref(),
                 max_record: max,
             };
-            decode::csv::decode(opened.reader, &table, &mut run)
+            decode::csv::decode(opened.reader, &opened.head, &table, &mut run)
         }
         Format::ZeekTsv => decode::zeek::decode(opened.reader, &mut run, max),
         Format::AccessLog => {

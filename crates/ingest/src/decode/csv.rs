@@ -48,9 +48,14 @@ pub(crate) struct Table<'a> {
 /// Decodes a CSV/TSV source.
 pub(crate) fn decode(
     input: impl Read,
+    head: &[u8],
     table: &Table<'_>,
     sink: &mut dyn RecordSink,
 ) -> io::Result<()> {
+    // The csv crate starts a record's position before the `\n` of a `\r\n` ending is consumed,
+    // so with Windows line endings every record after the first is one line (and byte) early.
+    let crlf = memchr::memchr(b'\n', head).is_some_and(|i| i > 0 && head[i - 1] == b'\r');
+    let mut first = true;
     let since_reset = Rc::new(Cell::new(0));
     let limited = Limited {
         inner: input,
@@ -96,7 +101,12 @@ pub(crate) fn decode(
             }
         }
         // A position the reader always has after a successful read.
-        let (line, offset) = row.position().map_or((0, 0), |p| (p.line(), p.byte()));
+        let (mut line, mut offset) = row.position().map_or((0, 0), |p| (p.line(), p.byte()));
+        if crlf && !first {
+            line += 1;
+            offset += 1;
+        }
+        first = false;
         let position = Position::Line(line);
         since_reset.set(0);
         let Some(names) = columns.as_ref() else {

@@ -150,7 +150,7 @@ impl Profile for Ecs {
                 Target::Time => {
                     out.mark_tree(record, id);
                     if time_seen.is_none() {
-                        time_seen = record.value(id).map(|v| (id, v));
+                        time_seen = record.value(id).and_then(super::present).map(|v| (id, v));
                     }
                 }
                 Target::Params => {
@@ -177,7 +177,7 @@ impl Profile for Ecs {
                     ),
                 ),
             },
-            None => out.warn("no time", "no @timestamp, timestamp or time field".into()),
+            None => out.warn("no time", "no @timestamp, timestamp or time value".into()),
         }
         let params: Vec<NodeId> = self
             .resolution

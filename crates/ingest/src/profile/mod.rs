@@ -244,7 +244,8 @@ impl Out {
             record.for_each_leaf(
                 &|id| used.get(id as usize).copied().unwrap_or(false),
                 &mut |k, v| {
-                    if !k.is_empty() {
+                    // Empty values (`<Correlation/>`, Zeek's `(empty)`) say nothing worth showing.
+                    if !k.is_empty() && !v.is_empty() {
                         builder.extra(k, v);
                     }
                 },

@@ -145,7 +145,7 @@ impl Shape {
                 "winlog.event_data.",
             ),
             ShapeKind::Flat => (
-                &["EventID", "EventId", "event_id"],
+                &["EventID", "EventId"],
                 &["Channel", "channel"],
                 &[
                     "SourceName",
@@ -315,7 +315,9 @@ impl Profile for Windows {
             (false, true, 3) => EventKind::NetworkConnection,
             (false, true, 22) => EventKind::DnsQuery,
             _ => {
-                let label = if security {
+                // Flat exports without a channel (Sentinel `SecurityEvent` rows) name Security
+                // events by id alone; 4608-6424 is the Security auditing range.
+                let label = if security || (unlabelled && (4608..=6424).contains(&event_id)) {
                     "Security".to_string()
                 } else if sysmon {
                     "Sysmon".to_string()
@@ -336,16 +338,15 @@ impl Profile for Windows {
 
         if security {
             // Security 4688.
-            let subject = out.get(record, &data[SUBJECT_USER]);
-            let subject_domain = out.get(record, &data[SUBJECT_DOMAIN]);
+            let subject = record.get(&data[SUBJECT_USER]).and_then(present);
             let target = record.get(&data[TARGET_USER]).and_then(present);
-            let (user, domain) = if !is_person(subject) && is_person(target) {
-                out.get(record, &data[TARGET_USER]);
-                let domain = out.get(record, &data[TARGET_DOMAIN]);
-                (target, domain)
+            let (user_key, domain_key) = if !is_person(subject) && is_person(target) {
+                (TARGET_USER, TARGET_DOMAIN)
             } else {
-                (subject, subject_domain)
+                (SUBJECT_USER, SUBJECT_DOMAIN)
             };
+            let user = out.get(record, &data[user_key]);
+            let domain = out.get(record, &data[domain_key]);
             out.set(Field::User, user);
             out.set(Field::Domain, domain);
             out.set_from(
