@@ -35,6 +35,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Generate a small organisation's logs with attacks, hunt them with every detector, show what was found
+    #[command(after_help = "Example:\n  oddhunt demo --out /tmp/oddhunt-demo")]
+    Demo(commands::demo::DemoCmd),
     /// Print the events oddhunt reads from logs: check a mapping before training
     #[command(
         after_help = "Examples:\n  oddhunt events Security.evtx\n  oddhunt events dns.log.gz --format jsonl\n  oddhunt events export.csv --map kind=process,command_line=CmdLine,user=Account,time=TimeGenerated"
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
         quiet: cli.quiet,
     };
     let result = match &cli.command {
+        Command::Demo(c) => commands::demo::run(ui, c),
         Command::Events(c) => commands::events::run(ui, c),
         Command::Detectors => commands::detectors::run(),
         Command::Train(c) => commands::train::run(ui, c),

@@ -93,7 +93,11 @@ pub fn print_ingest_summary(ctx: Ui, summary: &IngestSummary) {
         }
         let total: u64 = map.values().map(|s| s.count).sum();
         eprintln!("{title} {}:", thousands(total));
-        for (reason, info) in map {
+        // Errors first, then the most frequent reasons; a long tail is summarised.
+        let mut reasons: Vec<_> = map.iter().collect();
+        reasons.sort_by(|a, b| b.1.error.cmp(&a.1.error).then(b.1.count.cmp(&a.1.count)));
+        const SHOWN: usize = 8;
+        for (reason, info) in reasons.iter().take(SHOWN) {
             let example = info
                 .examples
                 .first()
@@ -104,6 +108,19 @@ pub fn print_ingest_summary(ctx: Ui, summary: &IngestSummary) {
                 thousands(info.count),
                 terminal(reason),
                 example
+            );
+        }
+        if reasons.len() > SHOWN {
+            let rest: u64 = reasons[SHOWN..].iter().map(|(_, i)| i.count).sum();
+            eprintln!(
+                "  {} × for {} other reasons ({})",
+                thousands(rest),
+                reasons.len() - SHOWN,
+                reasons[SHOWN..]
+                    .iter()
+                    .map(|(r, i)| format!("{} {}", terminal(r), i.count))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
     };

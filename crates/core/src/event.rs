@@ -352,12 +352,9 @@ impl Event {
 
     /// The source's other fields, in source order, kept for display.
     pub fn extra(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.extra.iter().map(move |&(k, v)| {
-            (
-                self.slice(k).unwrap_or(""),
-                self.slice(v).unwrap_or(""),
-            )
-        })
+        self.extra
+            .iter()
+            .map(move |&(k, v)| (self.slice(k).unwrap_or(""), self.slice(v).unwrap_or("")))
     }
 
     /// One of the source's other fields by exact name.
@@ -680,7 +677,8 @@ mod tests {
     #[test]
     fn json_uses_ecs_names() {
         let mut b = EventBuilder::new(EventKind::DnsQuery, prov());
-        b.field(Field::Query, "a.example.com").field(Field::SourceIp, "10.0.0.1");
+        b.field(Field::Query, "a.example.com")
+            .field(Field::SourceIp, "10.0.0.1");
         let json = serde_json::to_value(b.finish()).unwrap();
         assert_eq!(json["event.kind"], "dns_query");
         assert_eq!(json["dns.question.name"], "a.example.com");

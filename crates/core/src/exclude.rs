@@ -340,14 +340,14 @@ match."host.name" = { equals = "lab-1" }
         let rules = Exclusions::parse(RULES, "test").unwrap();
         let edge = finding(
             "cmdline",
-            &[("process.command_line", r#""C:\x\msedge.exe" --type=renderer"#)],
+            &[(
+                "process.command_line",
+                r#""C:\x\msedge.exe" --type=renderer"#,
+            )],
         );
         assert_eq!(rules.first_match(&edge).unwrap().name, "edge updater");
         // Same command line, other detector: the rule is scoped.
-        let other = finding(
-            "masquerade",
-            &[("process.command_line", "msedge.exe")],
-        );
+        let other = finding("masquerade", &[("process.command_line", "msedge.exe")]);
         assert!(rules.first_match(&other).is_none());
 
         let specific = finding(
@@ -397,10 +397,15 @@ match."host.name" = { equals = "lab-1" }
                 "[[rule]]\nname='a'\nmatch.x = { equals = 'a', contains = 'b' }\n",
                 "exactly one",
             ),
-            ("[[rule]]\nname='a'\nmatch.x = { eq = 'a' }\n", "unknown field"),
+            (
+                "[[rule]]\nname='a'\nmatch.x = { eq = 'a' }\n",
+                "unknown field",
+            ),
             ("[[rule]\n", "exclusion rules"),
         ] {
-            let err = Exclusions::parse(text, "rules.toml").unwrap_err().to_string();
+            let err = Exclusions::parse(text, "rules.toml")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(needle), "{err}");
         }
     }

@@ -64,8 +64,12 @@ pub struct Scored {
     pub provenance: Vec<Provenance>,
     /// Context fields with ECS names (`host.name`, `process.executable`, ...).
     pub context: BTreeMap<String, String>,
-    /// Severity steps to add to the threshold-derived severity (e.g. a look-alike name running
-    /// from a user-writable folder).
+    /// The detector's own base severity, when it knows better than the distance from the
+    /// threshold (e.g. a look-alike name is a look-alike whatever its similarity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// Severity steps to add to the base severity (e.g. a look-alike name running from a
+    /// user-writable folder).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub severity_boost: i8,
 }
@@ -87,6 +91,7 @@ impl Scored {
             explanation: Value::Null,
             provenance: Vec::new(),
             context: BTreeMap::new(),
+            severity: None,
             severity_boost: 0,
         }
     }
@@ -245,14 +250,8 @@ impl Finding {
             "event.dataset".into(),
             format!("oddhunt.{}", self.detector).into(),
         );
-        m.insert(
-            "event.severity".into(),
-            (self.severity as u8 + 1).into(),
-        );
-        m.insert(
-            "event.risk_score".into(),
-            self.severity.risk_score().into(),
-        );
+        m.insert("event.severity".into(), (self.severity as u8 + 1).into());
+        m.insert("event.risk_score".into(), self.severity.risk_score().into());
         for (k, v) in &s.context {
             m.insert(k.clone(), Value::String(v.clone()));
         }
@@ -336,9 +335,7 @@ impl Finding {
         let last_seen = take_time(&mut m, "oddhunt.last_seen")?;
         let provenance: Vec<Provenance> = match m.remove("oddhunt.provenance") {
             Some(Value::Null) | None => Vec::new(),
-            Some(v) => {
-                serde_json::from_value(v).map_err(|e| format!("oddhunt.provenance: {e}"))?
-            }
+            Some(v) => serde_json::from_value(v).map_err(|e| format!("oddhunt.provenance: {e}"))?,
         };
         let severity_boost = m
             .remove("oddhunt.severity_boost")
@@ -374,6 +371,7 @@ impl Finding {
                 explanation,
                 provenance,
                 context,
+                severity: None,
                 severity_boost,
             },
             threshold,

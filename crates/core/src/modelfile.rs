@@ -43,7 +43,9 @@ pub enum ModelFileError {
         source: std::io::Error,
     },
     /// Not a model file at all.
-    #[error("{path}: not an oddhunt model file (no ODDHUNT header); train one with `oddhunt train`")]
+    #[error(
+        "{path}: not an oddhunt model file (no ODDHUNT header); train one with `oddhunt train`"
+    )]
     NotAModel {
         /// The file.
         path: String,
@@ -397,13 +399,21 @@ mod tests {
         let counts: Vec<(String, u64)> = back.get_json("counts").unwrap();
         assert_eq!(counts[1], ("svchost.exe".to_string(), 40));
         assert_eq!(back.get_bytes("weights").unwrap().0, &[1, 2, 3, 4]);
-        assert!(back.get_json::<u8>("nope").unwrap_err().to_string().contains("no section"));
+        assert!(back
+            .get_json::<u8>("nope")
+            .unwrap_err()
+            .to_string()
+            .contains("no section"));
     }
 
     #[test]
     fn refuses_bad_files() {
         let bytes = sample().to_bytes();
-        let msg = |b: &[u8]| ModelFile::from_bytes(b, "m.oddhunt").unwrap_err().to_string();
+        let msg = |b: &[u8]| {
+            ModelFile::from_bytes(b, "m.oddhunt")
+                .unwrap_err()
+                .to_string()
+        };
         assert!(msg(b"hello world, not a model").contains("not an oddhunt model"));
         assert!(msg(&bytes[..bytes.len() - 40]).contains("truncated"));
         assert!(msg(&bytes[..10]).contains("truncated"));
@@ -427,7 +437,11 @@ mod tests {
         sample().save(&path).unwrap();
         let back = ModelFile::load(&path).unwrap();
         assert_eq!(back.manifest.detector, "masquerade");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file left");
+        assert_eq!(
+            std::fs::read_dir(&dir).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -105,16 +105,17 @@ impl FromStr for Rule {
         };
         if let Some(rest) = s.strip_prefix("mean+") {
             let k = rest.strip_suffix("sd").ok_or_else(|| bad("missing 'sd'"))?;
-            let k = if k.is_empty() { 1.0 } else { number(k.trim_end_matches('*'))? };
+            let k = if k.is_empty() {
+                1.0
+            } else {
+                number(k.trim_end_matches('*'))?
+            };
             if k < 0.0 {
                 return Err(bad("k must not be negative"));
             }
             return Ok(Rule::MeanPlusSd(k));
         }
-        if let Some(rest) = s
-            .strip_prefix("quantile:")
-            .or_else(|| s.strip_prefix("q"))
-        {
+        if let Some(rest) = s.strip_prefix("quantile:").or_else(|| s.strip_prefix("q")) {
             let q = number(rest)?;
             if !(0.0..1.0).contains(&q) || q == 0.0 {
                 return Err(bad("the quantile must be in (0, 1)"));
@@ -235,9 +236,7 @@ impl ScoreDistribution {
             sorted
         } else {
             (0..Self::MAX_POINTS)
-                .map(|i| {
-                    quantile_sorted(&sorted, i as f64 / (Self::MAX_POINTS - 1) as f64)
-                })
+                .map(|i| quantile_sorted(&sorted, i as f64 / (Self::MAX_POINTS - 1) as f64))
                 .collect()
         };
         ScoreDistribution {
@@ -442,10 +441,24 @@ mod tests {
             Rule::Contamination(0.01)
         );
         assert_eq!("score>0.9".parse::<Rule>().unwrap(), Rule::Above(0.9));
-        for bad in ["", "mean", "q1.5", "top:0", "contamination:0.7", "score>x", "p99"] {
+        for bad in [
+            "",
+            "mean",
+            "q1.5",
+            "top:0",
+            "contamination:0.7",
+            "score>x",
+            "p99",
+        ] {
             assert!(bad.parse::<Rule>().is_err(), "{bad}");
         }
-        for r in ["mean+6sd", "q0.999", "top:50", "contamination:0.01", "score>0.9"] {
+        for r in [
+            "mean+6sd",
+            "q0.999",
+            "top:50",
+            "contamination:0.01",
+            "score>0.9",
+        ] {
             let rule: Rule = r.parse().unwrap();
             assert_eq!(rule.to_string().parse::<Rule>().unwrap(), rule);
         }

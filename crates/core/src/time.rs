@@ -108,7 +108,11 @@ impl Timestamp {
             return Timestamp::from_jiff(ts)
                 .ok_or_else(|| TimeError::new(text, "outside the years 1677-2262"));
         }
-        for format in ["%m/%d/%Y %I:%M:%S %p", "%m/%d/%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S"] {
+        for format in [
+            "%m/%d/%Y %I:%M:%S %p",
+            "%m/%d/%Y %H:%M:%S",
+            "%d.%m.%Y %H:%M:%S",
+        ] {
             if let Ok(dt) = jiff::civil::DateTime::strptime(format, s) {
                 if let Ok(zoned) = dt.to_zoned(jiff::tz::TimeZone::UTC) {
                     return Timestamp::from_jiff(zoned.timestamp())
@@ -304,21 +308,15 @@ fn parse_iso_fast(s: &str) -> Option<Option<Timestamp>> {
         }
         _ => return None,
     };
-    from_civil(
-        year,
-        month,
-        day,
-        (hour, minute, second),
-        nanos,
-        offset_secs,
-    )
+    from_civil(year, month, day, (hour, minute, second), nanos, offset_secs)
 }
 
 /// Epoch seconds (9-11 integer digits, as Zeek and many JSON exports write them) or epoch
 /// milliseconds (13 digits, as Java-based exporters do).
 fn parse_epoch(s: &str) -> Option<Option<Timestamp>> {
     let int_part = s.split_once('.').map_or(s, |(i, _)| i);
-    if !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') || s.bytes().filter(|&b| b == b'.').count() > 1
+    if !s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        || s.bytes().filter(|&b| b == b'.').count() > 1
     {
         return None;
     }
@@ -395,7 +393,10 @@ mod tests {
         );
         assert_eq!(ts("2020-04-18T04:50:30Z"), "2020-04-18T04:50:30Z");
         assert_eq!(ts("2020-04-18T06:50:30+02:00"), "2020-04-18T04:50:30Z");
-        assert_eq!(ts("2022-02-18T17:39:28.127636+00:00"), "2022-02-18T17:39:28.127636Z");
+        assert_eq!(
+            ts("2022-02-18T17:39:28.127636+00:00"),
+            "2022-02-18T17:39:28.127636Z"
+        );
         assert_eq!(ts("2020-04-18 04:50"), "2020-04-18T04:50:00Z");
     }
 

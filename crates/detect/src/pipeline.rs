@@ -77,7 +77,9 @@ pub fn apply(
             let s = slots[i].take()?;
             let alert = is_alert[i];
             let severity = if alert {
-                Severity::from_margin(cut.margin(s.score)).bumped(s.severity_boost)
+                s.severity
+                    .unwrap_or_else(|| Severity::from_margin(cut.margin(s.score)))
+                    .bumped(s.severity_boost)
             } else {
                 Severity::Low
             };

@@ -119,10 +119,12 @@ impl<W: Write> EventCsv<W> {
         Ok(())
     }
 
-    /// Flushes the output.
-    pub fn finish(mut self) -> Result<(), SinkError> {
+    /// Flushes the output and gives the writer back.
+    pub fn finish(mut self) -> Result<W, SinkError> {
         self.writer.flush()?;
-        Ok(())
+        self.writer
+            .into_inner()
+            .map_err(|e| SinkError::Io(e.into_error()))
     }
 }
 

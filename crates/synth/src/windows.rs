@@ -736,7 +736,10 @@ impl ProcessRecord {
     pub fn to_json(&self, env: &Environment, rng: &mut ChaCha8Rng) -> String {
         let host = &env.hosts[self.host];
         let system = self.user == "SYSTEM" || self.user.ends_with('$');
-        let time = oddhunt_core::Timestamp::from_unix_nanos(self.time_ns);
+        // Sentinel's TimeGenerated has millisecond precision.
+        let time = oddhunt_core::Timestamp::from_unix_nanos(
+            self.time_ns - self.time_ns.rem_euclid(1_000_000),
+        );
         let row = json!({
             "TimeGenerated": time.to_string(),
             "Type": "SecurityEvent",

@@ -49,24 +49,25 @@ pub struct EventsCmd {
     pub no_extra: bool,
 }
 
-enum Sink<'a> {
-    Table(Vec<Event>),
-    Jsonl(&'a mut dyn Write),
-    Csv(oddhunt_sinks::csv::EventCsv<&'a mut dyn Write>),
-    Nothing,
+/// Where events go while they are read; owns the output.
+enum Sink {
+    Table(Vec<Event>, Box<dyn Write>),
+    Jsonl(Box<dyn Write>),
+    Csv(oddhunt_sinks::csv::EventCsv<Box<dyn Write>>),
+    Nothing(Box<dyn Write>),
 }
 
-impl Sink<'_> {
+impl Sink {
     fn take(&mut self, e: &Event, limit: usize) -> Result<()> {
         match self {
-            Sink::Table(rows) => {
+            Sink::Table(rows, _) => {
                 if rows.len() < limit {
                     rows.push(e.clone());
                 }
             }
-            Sink::Jsonl(out) => oddhunt_sinks::jsonl::write_event(*out, e)?,
+            Sink::Jsonl(out) => oddhunt_sinks::jsonl::write_event(out.as_mut(), e)?,
             Sink::Csv(w) => w.write(e)?,
-            Sink::Nothing => {}
+            Sink::Nothing(_) => {}
         }
         Ok(())
     }
@@ -76,7 +77,7 @@ impl Sink<'_> {
 pub fn run(ui: Ui, cmd: &EventsCmd) -> Result<Status> {
     let mut input = cmd.input.clone();
     input.inputs.extend(cmd.positional.iter().cloned());
-    let mut out: Box<dyn Write> = match &cmd.output {
+    let out: Box<dyn Write> = match &cmd.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
         )),
@@ -84,12 +85,10 @@ pub fn run(ui: Ui, cmd: &EventsCmd) -> Result<Status> {
     };
     let keep_extra = !cmd.no_extra && cmd.format == EventFormat::Jsonl;
     let mut sink = match cmd.format {
-        EventFormat::Table => Sink::Table(Vec::new()),
-        EventFormat::Jsonl => Sink::Jsonl(&mut *out),
-        EventFormat::Csv => Sink::Csv(oddhunt_sinks::csv::EventCsv::new(
-            &mut *out as &mut dyn Write,
-        )?),
-        EventFormat::None => Sink::Nothing,
+        EventFormat::Table => Sink::Table(Vec::new(), out),
+        EventFormat::Jsonl => Sink::Jsonl(out),
+        EventFormat::Csv => Sink::Csv(oddhunt_sinks::csv::EventCsv::new(out)?),
+        EventFormat::None => Sink::Nothing(out),
     };
     let mut failure: Option<anyhow::Error> = None;
     let summary = read_events(ui, &input, keep_extra, "reading events", |e| {
@@ -100,35 +99,32 @@ pub fn run(ui: Ui, cmd: &EventsCmd) -> Result<Status> {
     if let Some(err) = failure {
         return Err(err);
     }
-    let table_rows = match sink {
-        Sink::Table(rows) => Some(rows),
-        Sink::Csv(w) => {
-            w.finish()?;
-            None
-        }
-        Sink::Jsonl(_) | Sink::Nothing => None,
-    };
-    if let Some(rows) = table_rows {
-        let to_terminal = cmd.output.is_none() && std::io::stdout().is_terminal();
-        let style = TableStyle {
-            width: if to_terminal { None } else { Some(160) },
-            color: to_terminal,
-        };
-        if rows.is_empty() {
-            writeln!(out, "no events")?;
-        } else {
-            writeln!(out, "{}", oddhunt_sinks::table::events(&rows, style))?;
-            let total = summary.events();
-            if total > rows.len() as u64 {
-                writeln!(
-                    out,
-                    "… showing {} of {} events (use --limit, or --format jsonl|csv for all)",
-                    rows.len(),
-                    total
-                )?;
+    let mut out = match sink {
+        Sink::Table(rows, mut out) => {
+            let to_terminal = cmd.output.is_none() && std::io::stdout().is_terminal();
+            let style = TableStyle {
+                width: if to_terminal { None } else { Some(160) },
+                color: to_terminal,
+            };
+            if rows.is_empty() {
+                writeln!(out, "no events")?;
+            } else {
+                writeln!(out, "{}", oddhunt_sinks::table::events(&rows, style))?;
+                let total = summary.events();
+                if total > rows.len() as u64 {
+                    writeln!(
+                        out,
+                        "… showing {} of {} events (use --limit, or --format jsonl|csv for all)",
+                        rows.len(),
+                        total
+                    )?;
+                }
             }
+            out
         }
-    }
+        Sink::Csv(w) => w.finish()?,
+        Sink::Jsonl(out) | Sink::Nothing(out) => out,
+    };
     out.flush()?;
     print_ingest_summary(ui, &summary);
     Ok(Status::Done)

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod demo;
 pub mod detectors;
 pub mod eval;
 pub mod events;

@@ -30,7 +30,7 @@ use crate::detector::{
 };
 use oddhunt_core::modelfile::ModelFile;
 use oddhunt_core::{
-    Event, EventKind, Field, Finding, Measure, Provenance, Rule, Scored, Timestamp,
+    Event, EventKind, Field, Finding, Measure, Provenance, Rule, Scored, Severity, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -498,26 +498,41 @@ impl MasqueradeModel {
         self.ranks.get(name).copied().unwrap_or(0.0)
     }
 
-    /// Scores the rare names of a batch (per-name statistics of the events to score).
+    /// Scores every name of a batch (per-name statistics of the events to score): rare names by
+    /// their best look-alike score, the others 0 (a common or well-known name cannot be a
+    /// masquerade by this method; they are scored so that `--all` and `eval` see every name).
     fn score_batch(&self, batch: &HashMap<String, NameStats>) -> Vec<Scored> {
         use rayon::prelude::*;
         let rule = self.settings.score_rule();
-        let mut rare: Vec<(&String, &NameStats)> = batch
-            .iter()
-            .filter(|(name, _)| {
-                self.rank(name) < self.settings.infrequent && !self.known.contains(name.as_str())
-            })
-            .collect();
-        rare.sort_by(|a, b| a.0.cmp(b.0));
+        let mut names: Vec<(&String, &NameStats)> = batch.iter().collect();
+        names.sort_by(|a, b| a.0.cmp(b.0));
         let index = NormalIndex::new(&self.frequent);
-        rare.par_iter()
+        names
+            .par_iter()
             .enumerate()
             .map(|(i, (name, stats))| {
+                let rank = self.rank(name);
+                if rank >= self.settings.infrequent || self.known.contains(name.as_str()) {
+                    return self.not_rare(name, stats, rank);
+                }
                 let key = NameKey::new(name);
                 let (matches, best) = index.matches_of(i, &key, &rule);
                 self.scored(name, stats, &key, &matches, best)
             })
             .collect()
+    }
+
+    fn not_rare(&self, name: &str, stats: &NameStats, rank: f64) -> Scored {
+        let mut s = Scored::new(name, 0.0, Measure::new("similarity", f64::NAN));
+        s.summary = if self.known.contains(name) {
+            format!("{name}: a well-known Windows binary")
+        } else {
+            format!("{name}: not rare (percent rank {rank:.2})")
+        };
+        s.first_seen = stats.first_seen;
+        s.last_seen = stats.last_seen;
+        s.context.insert("process.name".into(), name.to_string());
+        s
     }
 
     fn scored(
@@ -602,6 +617,8 @@ impl MasqueradeModel {
         s.first_seen = stats.first_seen;
         s.last_seen = stats.last_seen;
         s.provenance = stats.provenance.clone();
+        // A look-alike is a look-alike whatever its similarity: medium, raised by where it runs.
+        s.severity = Some(Severity::Medium);
         s.severity_boost = boost;
         s.context.insert("process.name".into(), name.to_string());
         if let Some(p) = stats.main_path() {
