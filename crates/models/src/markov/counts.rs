@@ -26,6 +26,9 @@ pub(crate) const UNK: u32 = 0;
 /// Rows of `cmd_param` shorter than this are searched linearly and not indexed.
 const SHORT_ROW: usize = 16;
 
+/// Bound on the total of a count table (2^50), leaving room for smoothing below 2^53.
+const MAX_TOTAL: u64 = 1 << 50;
+
 /// Version of the serialised layout.
 const COUNTS_FORMAT: u32 = 1;
 
@@ -522,6 +525,17 @@ impl TryFrom<CountsRepr> for MarkovCounts {
             |counts: &[u64], first_real: usize| counts.iter().skip(first_real).any(|&n| n == 0);
         if unseen(&r.seq1, 3) || unseen(&r.param, 1) || unseen(&r.value, 1) {
             return Err(corrupt("a name has a zero count"));
+        }
+        // Probabilities are exact quotients of counts below 2^53 (spec §6); larger totals can
+        // only come from a damaged or forged file.
+        let bounded = |counts: &[u64]| {
+            counts
+                .iter()
+                .try_fold(0u64, |total, &n| total.checked_add(n))
+                .is_some_and(|total| total < MAX_TOTAL)
+        };
+        if !bounded(&r.seq1) || !bounded(&r.param) || !bounded(&r.value) {
+            return Err(corrupt("counts too large"));
         }
         if r.seq1[END as usize] != r.sessions || r.seq1[START as usize] < r.sessions {
             return Err(corrupt(

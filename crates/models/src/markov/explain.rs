@@ -17,6 +17,11 @@ use super::{Command, MarkovError, END_TOKEN};
 const USUAL_PARAM: f64 = 0.5;
 
 /// The rarest window of a session and every factor of its likelihood.
+///
+/// The steps' factors multiply back to the rarest window's likelihood in msticpy's order:
+/// the first step's factor times its param-set probability, then for each later step its
+/// transition and its param-set probability. With `use_geo_mean` the reported likelihood is
+/// that product to the power `1 / window_len`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Explanation {
     /// The options the session was scored with.

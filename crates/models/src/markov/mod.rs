@@ -176,8 +176,9 @@ pub enum MarkovError {
         /// Type of the counts merged in.
         right: SessionType,
     },
-    /// More than 2^32 distinct names in one table.
-    #[error("more than 4,294,967,295 distinct {table}: the model cannot index them")]
+    /// Too many distinct names in one table (2^25 for fitting: smoothing adds about twice
+    /// the square of the vocabulary, and every total must stay exact in binary64).
+    #[error("too many distinct {table} for one Markov model")]
     TooManyNames {
         /// Which table overflowed.
         table: &'static str,

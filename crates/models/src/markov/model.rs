@@ -86,7 +86,16 @@ pub struct MarkovModel {
     vcond_sum: Vec<u64>,
     vcond_unk: Vec<f64>,
     vcond_unk_count: Vec<u64>,
+    /// `trans` as a dense `n × n` table when the vocabulary is small (same values, one load
+    /// per lookup); `None` for large vocabularies.
+    trans_dense: Option<Vec<f64>>,
 }
+
+/// Names per table above which smoothed totals could leave the exact range of binary64.
+const MAX_NAMES: usize = 1 << 25;
+
+/// Largest number of command ids for which the dense transition table is built (8 MiB).
+const DENSE_TRANS_MAX: usize = 1024;
 
 /// How many times a key occurs in a smoothing key list: once for every seen key, and the
 /// unknown token once more when it was also seen as a real name (spec Q8/Q9).
@@ -108,6 +117,16 @@ impl MarkovModel {
     ) -> Result<MarkovModel, MarkovError> {
         if counts.sessions == 0 {
             return Err(MarkovError::NoSessions);
+        }
+        // Smoothing adds about 2 * |C|^2 counts: keep every total exact in binary64 (< 2^53).
+        for (len, table) in [
+            (counts.commands.len(), "command names"),
+            (counts.params.len(), "param names"),
+            (counts.values.len(), "values"),
+        ] {
+            if len >= MAX_NAMES {
+                return Err(MarkovError::TooManyNames { table });
+            }
         }
         let n_cmds = counts.commands.len();
         let unk_cmd_seen = counts.seq1[UNK_CMD as usize] > 0;
@@ -181,8 +200,16 @@ impl MarkovModel {
             vcond_sum: Vec::new(),
             vcond_unk: Vec::new(),
             vcond_unk_count: Vec::new(),
+            trans_dense: None,
             counts,
         };
+        if n_cmds <= DENSE_TRANS_MAX {
+            let dense = (0..n_cmds as u32)
+                .flat_map(|a| (0..n_cmds as u32).map(move |b| (a, b)))
+                .map(|(a, b)| model.trans_sparse(a, b))
+                .collect();
+            model.trans_dense = Some(dense);
+        }
         if model.counts.session_type.has_params() {
             model.fit_params();
         }
@@ -320,6 +347,15 @@ impl MarkovModel {
     /// `trans[a][b]`.
     #[inline]
     pub(crate) fn trans(&self, a: u32, b: u32) -> f64 {
+        match &self.trans_dense {
+            // Ids come from this model's interner, so the index is in range.
+            Some(dense) => dense[a as usize * self.prior.len() + b as usize],
+            None => self.trans_sparse(a, b),
+        }
+    }
+
+    /// `trans[a][b]` from the sparse rows.
+    fn trans_sparse(&self, a: u32, b: u32) -> f64 {
         // Every command but END has a row; END's lookups use the UNK row.
         let row = if a == END { UNK_CMD } else { a };
         if let Some(p) = self.trans.find_sorted(row, b) {
