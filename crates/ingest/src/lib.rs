@@ -50,7 +50,7 @@ pub use decode::access::LogFormat;
 pub use detect::detect_format;
 pub use error::{IngestError, Issue, Position};
 pub use mapping::Mapping;
-pub use pipeline::{decode_bytes, read_events};
+pub use pipeline::{decode_bytes, decode_records, read_events, Decoded};
 pub use profile::{Mapped, PROFILE_NAMES};
 pub use record::{Key, Record, ValueKind};
 pub use source::{resolve_inputs, Input, Source, Sources};

@@ -9,7 +9,7 @@
 //! `params` names a JSON object (members become parameters) or a `[{Name, Value}]` array, also
 //! when held as JSON text in a CSV cell. A mapping replaces the automatic profiles.
 
-use crate::profile::{params_from, parse_time, Mapped, Out};
+use crate::profile::{params_from, parse_time, Out, Reject};
 use crate::record::{Key, Record};
 use crate::IngestError;
 use oddhunt_core::{EventKind, Field};
@@ -125,7 +125,7 @@ impl MappingProfile {
         }
     }
 
-    pub(crate) fn map(&mut self, record: &mut Record, out: &mut Out) -> Result<(), Mapped> {
+    pub(crate) fn map(&mut self, record: &mut Record, out: &mut Out) -> Result<(), Reject> {
         out.kind(self.kind);
         let mut found = 0;
         for (field, key) in &self.fields {
@@ -144,7 +144,7 @@ impl MappingProfile {
             }
         }
         if found == 0 {
-            return Err(Mapped::NotMapped(
+            return Err(Reject::NotMapped(
                 "not mapped: no mapped field present".into(),
                 format!("record has fields {}", record.describe_keys(8)),
             ));

@@ -167,6 +167,114 @@ pub fn decode_bytes(
     Ok((events, summary))
 }
 
+/// One thing a decoder produced, as seen by [`decode_records`].
+#[derive(Debug)]
+pub enum Decoded<'a> {
+    /// A record and where it starts.
+    Record(&'a Record, Position),
+    /// A malformed record or unreadable stretch of input.
+    Issue(&'a Issue),
+    /// A defect repaired while decoding (invalid UTF-8 replaced).
+    Warning(&'static str, Position, &'a str),
+}
+
+struct Visitor<F> {
+    visit: F,
+}
+
+impl<F: FnMut(Decoded<'_>) -> ControlFlow<()>> RecordSink for Visitor<F> {
+    fn record(
+        &mut self,
+        record: &mut Record,
+        position: Position,
+        _offset: Option<u64>,
+    ) -> ControlFlow<()> {
+        (self.visit)(Decoded::Record(record, position))
+    }
+
+    fn mapped(
+        &mut self,
+        _mapped: Mapped,
+        _warnings: Vec<Warning>,
+        _position: Position,
+    ) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+
+    fn issue(&mut self, issue: Issue, _is_record: bool) -> ControlFlow<()> {
+        (self.visit)(Decoded::Issue(&issue))
+    }
+
+    fn warning(&mut self, reason: &'static str, position: Position, detail: String) {
+        let _ = (self.visit)(Decoded::Warning(reason, position, &detail));
+    }
+
+    fn zeek_path(&mut self, _path: Option<Arc<str>>) {}
+}
+
+/// Runs one decoder over bytes in memory and shows its records before any mapping: the layer
+/// below [`read_events`], for tests, fuzzing and inspecting a new source. The format is
+/// `options.format`, else detected (`name` is the hint); returns the format used, `None` when
+/// none fits.
+pub fn decode_records(
+    bytes: &[u8],
+    name: &str,
+    options: &IngestOptions,
+    visit: impl FnMut(Decoded<'_>) -> ControlFlow<()>,
+) -> Result<Option<Format>, IngestError> {
+    options.validate()?;
+    let log_format = options
+        .log_format
+        .as_deref()
+        .map(LogFormat::parse)
+        .transpose()?;
+    let source = Source::bytes(name, bytes.to_vec());
+    let opened = source::open(&source).map_err(|e| IngestError::Io {
+        path: name.to_string(),
+        source: e,
+    })?;
+    let format = options
+        .format
+        .or_else(|| detect_format(&opened.head, name))
+        .or_else(|| options.log_format.as_ref().map(|_| Format::AccessLog))
+        .or_else(|| options.columns.as_ref().map(|_| Format::Csv));
+    let Some(format) = format else {
+        return Ok(None);
+    };
+    let mut sink = Visitor { visit };
+    let max = options.max_record_bytes;
+    let read = match format {
+        Format::Json => decode::json::decode(opened.reader, &opened.head, &mut sink, max),
+        Format::Csv | Format::Tsv => {
+            let table = decode::csv::Table {
+                delimiter: if format == Format::Tsv {
+                    b'\t'
+                } else {
+                    csv_delimiter(&opened.head)
+                },
+                quoting: format == Format::Csv,
+                columns: options.columns.as_deref(),
+                max_record: max,
+            };
+            decode::csv::decode(opened.reader, &opened.head, &table, &mut sink)
+        }
+        Format::ZeekTsv => decode::zeek::decode(opened.reader, &mut sink, max),
+        Format::AccessLog => {
+            decode::access::decode(opened.reader, log_format.as_ref(), &mut sink, max)
+        }
+        Format::W3c => decode::w3c::decode(opened.reader, &mut sink, max),
+        Format::Evtx => decode::evtx::spool(opened.reader).and_then(|(data, failure)| {
+            decode::evtx::decode_records(data, &mut sink);
+            failure.map_or(Ok(()), Err)
+        }),
+    };
+    if let Err(e) = read {
+        let issue = Issue::new("read error", Position::Source, e.to_string());
+        let _ = sink.issue(issue, false);
+    }
+    Ok(Some(format))
+}
+
 /// The state of one source being decoded: implements the decoders' sink.
 struct SourceRun<'a> {
     name: Arc<str>,

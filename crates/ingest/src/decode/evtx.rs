@@ -19,7 +19,7 @@ use crate::record::Record;
 use evtx::err::EvtxError;
 use evtx::{EvtxParser, ParserSettings};
 use oddhunt_core::Provenance;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::Arc;
 
 /// Decompressed EVTX kept in memory at most; larger input is spooled to a temporary file.
@@ -86,12 +86,35 @@ fn position_of(error: &EvtxError) -> (Position, bool) {
 
 /// Decodes an EVTX file, mapping records with `mapper` on `threads` threads.
 pub(crate) fn decode(
-    data: Box<dyn SeekRead>,
+    mut data: Box<dyn SeekRead>,
     mapper: &Mapper,
     source: &Arc<str>,
     threads: usize,
     sink: &mut dyn RecordSink,
 ) {
+    // The evtx crate treats a partial last chunk as the end of the file; say that the file was
+    // cut short instead of dropping its records silently.
+    let length = data
+        .seek(SeekFrom::End(0))
+        .and_then(|len| data.rewind().map(|_| len));
+    if let Ok(length) = length {
+        let header = 4096u64;
+        let chunk = 65536u64;
+        if length > header && !(length - header).is_multiple_of(chunk) {
+            let _ = sink.issue(
+                Issue::new(
+                    "truncated EVTX file",
+                    Position::Offset(header + (length - header) / chunk * chunk),
+                    format!(
+                        "the last {} bytes are an incomplete 64 KiB chunk (the file was cut short); \
+                         its records are lost",
+                        (length - header) % chunk
+                    ),
+                ),
+                false,
+            );
+        }
+    }
     let settings = ParserSettings::new()
         .num_threads(threads.max(1))
         .indent(false);
@@ -152,6 +175,52 @@ pub(crate) fn decode(
                     "corrupt EVTX chunk"
                 };
                 sink.issue(Issue::new(reason, position, error_chain(&e)), is_record)
+            }
+        };
+        if flow.is_break() {
+            break;
+        }
+    }
+}
+
+/// Decodes an EVTX file into records without mapping them (one thread; for
+/// [`decode_records`](crate::decode_records)).
+pub(crate) fn decode_records(data: Box<dyn SeekRead>, sink: &mut dyn RecordSink) {
+    let settings = ParserSettings::new().num_threads(1).indent(false);
+    let mut parser = match EvtxParser::from_read_seek(data) {
+        Ok(p) => p.with_configuration(settings),
+        Err(e) => {
+            let _ = sink.issue(
+                Issue::new("corrupt EVTX file", Position::Source, error_chain(&e)),
+                false,
+            );
+            return;
+        }
+    };
+    let mut record = Record::new();
+    for item in parser.records_bytes() {
+        let flow = match item {
+            Ok(rendered) => {
+                let position = Position::Record(rendered.event_record_id);
+                let xml = String::from_utf8_lossy(&rendered.data);
+                match evtx_xml::parse_event(&xml, &mut record) {
+                    Ok(()) => sink.record(&mut record, position, None),
+                    Err(why) => sink.issue(
+                        Issue::new(
+                            "corrupt EVTX record",
+                            position,
+                            format!("rendered XML could not be read: {why}"),
+                        ),
+                        true,
+                    ),
+                }
+            }
+            Err(e) => {
+                let (position, is_record) = position_of(&e);
+                sink.issue(
+                    Issue::new("corrupt EVTX chunk", position, error_chain(&e)),
+                    is_record,
+                )
             }
         };
         if flow.is_break() {

@@ -14,7 +14,7 @@
 //! `CreationTime` or `TimeGenerated`, provider = `Workload`, outcome = `ResultStatus`,
 //! parameters = `Parameters` as `[{Name, Value}]` (an array, or JSON text inside a CSV cell).
 
-use super::{keys, params_from, Context, Mapped, Out, Profile};
+use super::{keys, params_from, Context, Out, Profile, Reject};
 use crate::record::{Key, NodeId, Record, ValueKind};
 use oddhunt_core::{EventKind, Field};
 
@@ -123,7 +123,7 @@ impl Profile for CloudTrail {
         record: &mut Record,
         _context: &Context,
         out: &mut Out,
-    ) -> Result<(), Mapped> {
+    ) -> Result<(), Reject> {
         out.kind(EventKind::Command);
         out.set_from(record, Field::Operation, &self.event_name);
         out.set_from(record, Field::Provider, &self.event_source);
@@ -214,7 +214,7 @@ impl Profile for Office {
         record: &mut Record,
         _context: &Context,
         out: &mut Out,
-    ) -> Result<(), Mapped> {
+    ) -> Result<(), Reject> {
         out.kind(EventKind::Command);
         out.set_from(
             record,
@@ -232,7 +232,7 @@ impl Profile for Office {
             if let Some(container) = record.expand_json(id) {
                 params_from(record, container, out);
             } else if record.value(id).and_then(super::present).is_some() {
-                return Err(Mapped::Malformed(
+                return Err(Reject::Malformed(
                     "wrong field type".into(),
                     "field Parameters: expected a JSON array of {Name, Value}".into(),
                 ));
@@ -297,7 +297,7 @@ impl Profile for Aad {
         record: &mut Record,
         _context: &Context,
         out: &mut Out,
-    ) -> Result<(), Mapped> {
+    ) -> Result<(), Reject> {
         out.kind(EventKind::Command);
         out.set_from(record, Field::Operation, &self.operation);
         out.set_from(record, Field::Provider, &self.service);

@@ -10,7 +10,7 @@
 //! question a DNS query, ...). Time: `@timestamp`, `timestamp`, `time`, `ts`,
 //! `TimeGenerated`. Parameters: `params`/`parameters`.
 
-use super::{params_from, parse_time, Context, Mapped, Out, Profile};
+use super::{params_from, parse_time, Context, Out, Profile, Reject};
 use crate::record::{NodeId, Record, ValueKind};
 use oddhunt_core::{EventKind, Field};
 
@@ -134,7 +134,7 @@ impl Profile for Ecs {
         record: &mut Record,
         _context: &Context,
         out: &mut Out,
-    ) -> Result<(), Mapped> {
+    ) -> Result<(), Reject> {
         self.resolve(record);
         let mut kind = self.resolution.kind;
         let mut time_seen = None;
@@ -159,7 +159,7 @@ impl Profile for Ecs {
             }
         }
         let Some(kind) = kind else {
-            return Err(Mapped::NotMapped(
+            return Err(Reject::NotMapped(
                 "not mapped: unrecognised record".into(),
                 "no kind".into(),
             ));

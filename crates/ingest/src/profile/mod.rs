@@ -41,6 +41,8 @@ pub const PROFILE_NAMES: &[&str] = &[
 ];
 
 /// What a record became.
+// The event is moved once, into its batch; boxing it would cost an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Mapped {
     /// An event.
@@ -49,6 +51,24 @@ pub enum Mapped {
     NotMapped(String, String),
     /// The record is malformed for its profile: reason (`wrong field type`) and detail.
     Malformed(String, String),
+}
+
+/// Why a profile did not produce an event.
+#[derive(Debug)]
+pub(crate) enum Reject {
+    /// Not a record this profile maps: reason and detail.
+    NotMapped(String, String),
+    /// Malformed for this profile: reason and detail.
+    Malformed(String, String),
+}
+
+impl From<Reject> for Mapped {
+    fn from(reject: Reject) -> Mapped {
+        match reject {
+            Reject::NotMapped(reason, detail) => Mapped::NotMapped(reason, detail),
+            Reject::Malformed(reason, detail) => Mapped::Malformed(reason, detail),
+        }
+    }
 }
 
 /// The source family, as the decoder knows it: decides which profiles are tried.
@@ -329,7 +349,7 @@ pub(crate) trait Profile: Send + Sync {
     fn matches(&mut self, record: &Record, context: &Context) -> bool;
     /// Maps the record (after `matches`, or forced).
     /// Maps the record (after `matches`, or forced): `Ok` when the event in `out` is ready.
-    fn map(&mut self, record: &mut Record, context: &Context, out: &mut Out) -> Result<(), Mapped>;
+    fn map(&mut self, record: &mut Record, context: &Context, out: &mut Out) -> Result<(), Reject>;
 }
 
 /// What the decoder knows about the source beyond the record.
@@ -367,7 +387,7 @@ impl Mapper {
         keep_extra: bool,
     ) -> Result<Self, crate::IngestError> {
         let mut profiles: Vec<Box<dyn Profile>> = Vec::new();
-        let mut forced = false;
+        let mut forced;
         if let Some(name) = profile {
             forced = true;
             let name = name.to_ascii_lowercase();
@@ -399,6 +419,9 @@ impl Mapper {
             };
             profiles.push(p);
         } else {
+            // A family with one profile maps every record with it (an access log in a custom
+            // format may lack the fields `matches` looks for).
+            forced = family != Family::Generic;
             match family {
                 Family::Evtx => profiles.push(Box::new(windows::Windows::new(None))),
                 Family::Zeek => profiles.push(Box::new(zeek::Zeek::new(None))),
@@ -439,7 +462,7 @@ impl Mapper {
         if let Some(mapping) = self.mapping.as_mut() {
             return match mapping.map(record, &mut self.out) {
                 Ok(()) => Mapped::Event(self.out.finish(record)),
-                Err(mapped) => mapped,
+                Err(reject) => reject.into(),
             };
         }
         let chosen = if self.forced {
@@ -457,7 +480,7 @@ impl Mapper {
         self.last = index;
         match self.profiles[index].map(record, &self.context, &mut self.out) {
             Ok(()) => Mapped::Event(self.out.finish(record)),
-            Err(mapped) => mapped,
+            Err(reject) => reject.into(),
         }
     }
 

@@ -6,16 +6,16 @@
 //! `%{Referer}i`, `%{User-agent}i` map to those names), so one profile reads both servers.
 //! W3C fields keep their IIS names (`c-ip`, `cs-method`, `cs-uri-stem`, `cs(User-Agent)`, ...).
 
-use super::{keys, Context, Mapped, Out, Profile};
+use super::{keys, Context, Out, Profile, Reject};
 use crate::record::{Key, Record};
 use oddhunt_core::{EventKind, Field, Timestamp};
 
-fn check_status(status: &str, key: &str) -> Result<(), Mapped> {
+fn check_status(status: &str, key: &str) -> Result<(), Reject> {
     let s = status.trim();
     if s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(Mapped::Malformed(
+        Err(Reject::Malformed(
             "wrong field type".into(),
             format!(
                 "field {key}: expected an HTTP status, got {:?}",
@@ -25,11 +25,11 @@ fn check_status(status: &str, key: &str) -> Result<(), Mapped> {
     }
 }
 
-fn check_bytes(bytes: &str, key: &str) -> Result<(), Mapped> {
+fn check_bytes(bytes: &str, key: &str) -> Result<(), Reject> {
     if bytes.trim().bytes().all(|b| b.is_ascii_digit()) {
         Ok(())
     } else {
-        Err(Mapped::Malformed(
+        Err(Reject::Malformed(
             "wrong field type".into(),
             format!(
                 "field {key}: expected a byte count, got {:?}",
@@ -91,7 +91,7 @@ impl Profile for Access {
         record: &mut Record,
         _context: &Context,
         out: &mut Out,
-    ) -> Result<(), Mapped> {
+    ) -> Result<(), Reject> {
         out.kind(EventKind::HttpRequest);
         out.set_from(record, Field::SourceIp, &self.remote);
         out.set_from(record, Field::User, &self.user);
@@ -203,7 +203,7 @@ impl Profile for W3c {
         record: &mut Record,
         _context: &Context,
         out: &mut Out,
-    ) -> Result<(), Mapped> {
+    ) -> Result<(), Reject> {
         out.kind(EventKind::HttpRequest);
         out.set_from(record, Field::SourceIp, std::slice::from_ref(&self.client));
         out.set_from(record, Field::User, std::slice::from_ref(&self.user));

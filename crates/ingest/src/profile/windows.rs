@@ -22,7 +22,7 @@
 //! `TimeGenerated`, `TimeCreated`, `EventTime`. NXLog writes `TimeCreated`/`EventTime` in the
 //! collector's local time without a zone; such values are read as UTC.
 
-use super::{decimal_id, keys, present, Context, Mapped, Out, Profile};
+use super::{decimal_id, keys, present, Context, Out, Profile, Reject};
 use crate::record::{Key, Record};
 use oddhunt_core::{EventKind, Field};
 
@@ -104,16 +104,19 @@ struct Shape {
     data: Vec<Key>,
 }
 
+/// Key paths of a shape: event id, channel, provider, computer, time, event-data prefix.
+type ShapeKeys = (
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static str,
+);
+
 impl Shape {
     fn new(kind: ShapeKind) -> Self {
-        let (event_id, channel, provider, computer, time, prefix): (
-            &[&str],
-            &[&str],
-            &[&str],
-            &[&str],
-            &[&str],
-            &str,
-        ) = match kind {
+        let (event_id, channel, provider, computer, time, prefix): ShapeKeys = match kind {
             ShapeKind::Evtx => (
                 &["System.EventID"],
                 &["System.Channel"],
@@ -268,7 +271,7 @@ impl Profile for Windows {
         record: &mut Record,
         _context: &Context,
         out: &mut Out,
-    ) -> Result<(), Mapped> {
+    ) -> Result<(), Reject> {
         let shape_index = self.shape_of(record).unwrap_or(1);
         let shape = &self.shapes[shape_index];
         let id_text = out.first(record, &shape.event_id);
@@ -276,7 +279,7 @@ impl Profile for Windows {
             (Some(Forced::Security4688), _) => 4688,
             (Some(Forced::Sysmon(id)), _) => id,
             (None, Some(text)) => text.trim().parse().map_err(|_| {
-                Mapped::Malformed(
+                Reject::Malformed(
                     "wrong field type".into(),
                     format!(
                         "field {}: expected an event id, got {:?}",
@@ -286,7 +289,7 @@ impl Profile for Windows {
                 )
             })?,
             (None, None) => {
-                return Err(Mapped::NotMapped(
+                return Err(Reject::NotMapped(
                     "not mapped: unrecognised record".into(),
                     "no EventID".into(),
                 ))
@@ -326,7 +329,7 @@ impl Profile for Windows {
                         .or(provider)
                         .map_or_else(|| "Windows".to_string(), crate::error::excerpt)
                 };
-                return Err(Mapped::NotMapped(
+                return Err(Reject::NotMapped(
                     format!("not mapped: {label} {event_id}"),
                     format!("event id {event_id}"),
                 ));
@@ -423,7 +426,7 @@ impl Profile for Windows {
                 ] {
                     if let Some(port) = out.get(record, &data[index]) {
                         if port.trim().parse::<u16>().is_err() {
-                            return Err(Mapped::Malformed(
+                            return Err(Reject::Malformed(
                                 "wrong field type".into(),
                                 format!(
                                     "field {}: expected a port number, got {:?}",

@@ -6,7 +6,7 @@
 //! are Zeek's (`id.orig_h`); the `id_orig_h` spelling of json-streaming-logs is accepted too.
 //! Other Zeek logs (`ssl`, `files`, `x509`, ...) are counted as not mapped.
 
-use super::{keys, parse_time, Context, Mapped, Out, Profile};
+use super::{keys, parse_time, Context, Out, Profile, Reject};
 use crate::record::{Key, Record};
 use oddhunt_core::{EventKind, Field};
 
@@ -106,10 +106,10 @@ impl Zeek {
         out: &mut Out,
         keys: &[Key],
         field: Field,
-    ) -> Result<(), Mapped> {
+    ) -> Result<(), Reject> {
         if let Some(port) = out.first(record, keys) {
             if port.trim().parse::<u32>().is_err() {
-                return Err(Mapped::Malformed(
+                return Err(Reject::Malformed(
                     "wrong field type".into(),
                     format!(
                         "field {}: expected a port number, got {:?}",
@@ -135,9 +135,9 @@ impl Profile for Zeek {
                 && self.uid.iter().any(|k| record.find(k).is_some()))
     }
 
-    fn map(&mut self, record: &mut Record, context: &Context, out: &mut Out) -> Result<(), Mapped> {
+    fn map(&mut self, record: &mut Record, context: &Context, out: &mut Out) -> Result<(), Reject> {
         let log_type = self.log_type(record, context).map_err(|name| {
-            Mapped::NotMapped(
+            Reject::NotMapped(
                 format!("not mapped: zeek {name}"),
                 format!("zeek log {name}"),
             )
