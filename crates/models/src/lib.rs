@@ -16,5 +16,5 @@ pub mod scale;
 pub mod metrics;
 
 // A small dense-network core and scikit-learn-compatible feature hashing.
-pub mod nn;
 pub mod hashing;
+pub mod nn;
