@@ -24,7 +24,9 @@
 //! forest is bit-identical for a seed whatever the number of threads; trees are grown in parallel
 //! and rows scored in parallel with rayon. Trees live in flat node arrays, and a block of rows
 //! walks a tree in lock-step, a fixed number of steps with no branches (leaves point to
-//! themselves), which keeps independent memory loads in flight.
+//! themselves), which keeps independent memory loads in flight. That walk indexes without
+//! bounds checks (this module's only `unsafe`, a measured quarter of the scoring time); it rests
+//! on a structural check every fitted or loaded forest passes (`Forest::walks_stay_in_bounds`).
 //!
 //! Explanations: [`IsolationForest::explain`] splits a row's isolation among the features that
 //! did it (see [`FeatureContribution`]), and [`IsolationForest::percentile_of`] places a value in
@@ -257,6 +259,11 @@ impl IsolationForestParams {
             .map(|t| grow_tree(&spec, t as u64))
             .collect();
         let forest = Forest::assemble(trees, self.extension_level + 1, n_features);
+        if !forest.walks_stay_in_bounds() {
+            return Err(IForestError::Invalid(
+                "a grown tree is malformed (a bug: please report it)".into(),
+            ));
+        }
         let profile = FeatureProfile::build(data, n_rows, n_features, self.seed);
         let mut model = IsolationForest {
             params: self.clone(),
@@ -359,6 +366,39 @@ impl Forest {
         self.tree_depth.len()
     }
 
+    /// Whether every walk stays inside the arrays, which the scoring kernel relies on for its
+    /// unchecked indexing: tree boundaries increase from 0 to the node count; an internal node's
+    /// children `left` and `left + 1` lie after it and inside its tree, a leaf points to itself
+    /// with an infinite threshold (so a walk from a tree's root never leaves the tree); every
+    /// split feature is a column
+    /// of the rows; the derived arrays cover every node. Checked once per forest, on fit and on
+    /// load, independently of how the forest was produced.
+    fn walks_stay_in_bounds(&self) -> bool {
+        let n = self.nodes.len();
+        let ts = &self.tree_start;
+        if ts.len() != self.tree_depth.len() + 1
+            || ts.first() != Some(&0)
+            || ts.last().map(|&e| e as usize) != Some(n)
+            || ts.windows(2).any(|w| w[0] >= w[1])
+            || self.leaf_path.len() != n
+            || self.samples.len() != n
+            || (self.coefs > 1 && self.dense_weight.len() != n * self.n_features)
+        {
+            return false;
+        }
+        ts.windows(2).all(|w| {
+            (w[0] as usize..w[1] as usize).all(|i| {
+                let node = &self.nodes[i];
+                let left = node.left as usize;
+                // A leaf's infinite threshold keeps every row (`value > ∞` is false, even
+                // for NaN) on it instead of stepping to `left + 1`.
+                let stays = left == i && node.threshold == f64::INFINITY;
+                (stays || (left > i && left + 1 < w[1] as usize))
+                    && (node.feature as usize) < self.n_features
+            })
+        })
+    }
+
     fn is_leaf(&self, i: usize) -> bool {
         self.nodes[i].left as usize == i
     }
@@ -381,6 +421,8 @@ impl Forest {
     /// how rows were split among threads.
     fn block_path_sums(&self, rows: &[f64], nf: usize, sums: &mut [f64]) {
         let m = sums.len();
+        // The unchecked reads below need every row of the block present (see SAFETY).
+        assert!(m <= BLOCK_ROWS && rows.len() >= m * nf && nf == self.n_features);
         let mut at = [0u32; BLOCK_ROWS];
         let at = &mut at[..m];
         for t in 0..self.n_trees() {
@@ -389,8 +431,16 @@ impl Forest {
             if self.coefs == 1 {
                 for _ in 0..steps {
                     for (r, a) in at.iter_mut().enumerate() {
-                        let node = &self.nodes[*a as usize];
-                        let value = rows[r * nf + node.feature as usize];
+                        // SAFETY: `*a` starts at a tree's root and only ever moves to a child
+                        // of an internal node or stays on a leaf, all inside the tree
+                        // (`walks_stay_in_bounds`, checked when the forest was fitted or
+                        // loaded), so it indexes `nodes`. `r < m` and `feature < nf`, so
+                        // `r * nf + feature < m * nf <= rows.len()` (asserted above). Measured:
+                        // the two bounds checks cost a quarter of the scoring time (1M × 8 rows,
+                        // 100 trees, one thread, interleaved runs: 0.78–0.83 vs 0.60–0.66 CPU
+                        // s), and scoring is the bulk of fit + score.
+                        let node = unsafe { self.nodes.get_unchecked(*a as usize) };
+                        let value = unsafe { *rows.get_unchecked(r * nf + node.feature as usize) };
                         *a = node.left + u32::from(value > node.threshold);
                     }
                 }
@@ -820,6 +870,9 @@ impl TryFrom<ForestRepr> for IsolationForest {
             forest.leaf_path.extend(path);
             forest.tree_depth.push(deepest);
         }
+        if !forest.walks_stay_in_bounds() {
+            return bad("trees do not stay within their node arrays".into());
+        }
         Ok(IsolationForest {
             params: r.params,
             n_features: nf,
@@ -986,6 +1039,42 @@ mod tests {
         let flagged = m.predict(&data).unwrap().iter().filter(|&&o| o).count();
         // Strictly below the 10th percentile of 401 scores: at most 40 rows (ties may lower it).
         assert!((30..=40).contains(&flagged), "{flagged}");
+    }
+
+    #[test]
+    fn bounds_invariant_catches_walks_that_could_leave_the_arrays() {
+        let data = grid(200);
+        let m = IsolationForestParams {
+            n_trees: 3,
+            ..Default::default()
+        }
+        .fit(&data, 201, 2)
+        .unwrap();
+        assert!(m.forest.walks_stay_in_bounds());
+        let internal = (0..m.forest.nodes.len())
+            .find(|&i| !m.forest.is_leaf(i))
+            .unwrap();
+        let mut f = m.forest.clone();
+        f.nodes[internal].feature = 2;
+        assert!(!f.walks_stay_in_bounds(), "feature outside the row");
+        let mut f = m.forest.clone();
+        let end = f.tree_start[1];
+        f.nodes[internal].left = end - 1;
+        assert!(!f.walks_stay_in_bounds(), "right child past the tree's end");
+        let mut f = m.forest.clone();
+        f.nodes[internal].left = internal as u32;
+        f.nodes[internal + 1].left = internal as u32;
+        assert!(!f.walks_stay_in_bounds(), "a pointer back up the tree");
+        let mut f = m.forest.clone();
+        let leaf = (0..f.nodes.len()).find(|&i| f.is_leaf(i)).unwrap();
+        f.nodes[leaf].threshold = 0.0;
+        assert!(
+            !f.walks_stay_in_bounds(),
+            "a leaf that lets rows step off it"
+        );
+        let mut f = m.forest.clone();
+        f.leaf_path.pop();
+        assert!(!f.walks_stay_in_bounds());
     }
 
     #[test]
