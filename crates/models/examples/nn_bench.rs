@@ -19,7 +19,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use oddhunt_models::hashing::{DictValue, FeatureHasher};
 use oddhunt_models::nn::{
     fit, Activation, Architecture, BatchProgress, EpochReport, Input, Loss, Network, RowError,
-    TrainConfig, TrainObserver,
+    Target, TrainConfig, TrainObserver,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -210,8 +210,9 @@ fn train(dir: &Path, which: &str, args: &[String]) -> Result<(), Box<dyn std::er
     let progress = args.iter().any(|a| a == "--progress");
 
     let load_started = Instant::now();
-    // Input and target as the detectors hold them: byte ids plus the scaled target for cmdline;
-    // for proccount the windows are both input and target (one copy).
+    // Input and target as a detector holds them: for cmdline the byte ids, with the target
+    // (bytes / 255) computed on the fly from them; for proccount the windows, which are both
+    // input and target (one copy).
     let (architecture, loss, metric) = match which {
         "cmdline" => (
             Architecture::byte_autoencoder(max_length),
@@ -225,22 +226,29 @@ fn train(dir: &Path, which: &str, args: &[String]) -> Result<(), Box<dyn std::er
         ),
         other => return Err(format!("unknown network {other}: cmdline or proccount").into()),
     };
-    let (ids, values, scaled) = if which == "cmdline" {
-        let ids = std::fs::read(dir.join(format!("cmdline_L{max_length}.u8")))?;
-        let scaled: Vec<f32> = ids.iter().map(|&b| f32::from(b) / 255.0).collect();
-        (ids, Vec::new(), scaled)
+    let offset = vec![0.0f32; max_length];
+    let scale = vec![1.0f32 / 255.0; max_length];
+    let (ids, values) = if which == "cmdline" {
+        (
+            std::fs::read(dir.join(format!("cmdline_L{max_length}.u8")))?,
+            Vec::new(),
+        )
     } else {
         let bytes = std::fs::read(dir.join("proccount.f32"))?;
         let values: Vec<f32> = bytes
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
             .collect();
-        (Vec::new(), values, Vec::new())
+        (Vec::new(), values)
     };
     let (input, target) = if which == "cmdline" {
-        (Input::Bytes(&ids), scaled.as_slice())
+        let scaled = Target::ScaledIds {
+            offset: &offset,
+            scale: &scale,
+        };
+        (Input::Bytes(&ids), scaled)
     } else {
-        (Input::Values(&values), values.as_slice())
+        (Input::Values(&values), Target::Rows(&values))
     };
     let load_seconds = load_started.elapsed().as_secs_f64();
     let peak_loading = memory_mib("VmHWM");
@@ -279,15 +287,17 @@ fn train(dir: &Path, which: &str, args: &[String]) -> Result<(), Box<dyn std::er
 
     // Scoring: per-row errors over (up to) score_rows rows, as a detector scores new events.
     let score_n = rows.min(score_rows);
-    let out_width = network.architecture().output_width();
-    let score_input = match input {
-        Input::Bytes(ids) => Input::Bytes(&ids[..score_n * max_length]),
-        Input::Values(v) => Input::Values(&v[..score_n * 16]),
-        Input::Ids(_) => unreachable!("the benchmark feeds bytes or values"),
+    let (score_input, score_target) = match (input, target) {
+        (Input::Values(v), _) => {
+            let v = &v[..score_n * 16];
+            (Input::Values(v), Target::Rows(v))
+        }
+        (Input::Bytes(ids), target) => (Input::Bytes(&ids[..score_n * max_length]), target),
+        (Input::Ids(ids), target) => (Input::Ids(&ids[..score_n * max_length]), target),
     };
     let cpu_before = cpu_seconds();
     let started = Instant::now();
-    let scores = network.row_errors(score_input, &target[..score_n * out_width], metric)?;
+    let scores = network.row_errors(score_input, score_target, metric)?;
     let score_seconds = started.elapsed().as_secs_f64();
     let score_cpu = cpu_seconds() - cpu_before;
     let mean_score = scores.iter().map(|&s| f64::from(s)).sum::<f64>() / score_n.max(1) as f64;

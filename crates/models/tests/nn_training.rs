@@ -1,9 +1,10 @@
 //! Training behaviour: learning, anomaly ranking, determinism across thread counts, validation
-//! split, early stopping, progress hooks, persistence and input errors.
+//! split, early stopping, progress hooks, persistence, on-the-fly scaled-id targets and input
+//! errors.
 
 use oddhunt_models::nn::{
     fit, Activation, Architecture, BatchProgress, EarlyStopping, EpochReport, Input, Loss, Network,
-    NnError, RowError, TrainConfig, TrainObserver,
+    NnError, RowError, Target, TrainConfig, TrainObserver,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -543,4 +544,102 @@ fn bad_inputs_and_settings_are_errors_naming_the_problem() {
             Err(NnError::Architecture(_))
         ));
     }
+}
+
+#[test]
+fn scaled_id_targets_equal_materialised_targets() {
+    // Per-position min-max scaling of byte ids, as sklearn's MinMaxScaler over columns: the
+    // on-the-fly target must train and score exactly like the stored one.
+    let max_length = 10;
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    let mut ids: Vec<u8> = (0..300 * max_length)
+        .map(|_| rng.random_range(32u8..120))
+        .collect();
+    // A constant column (all padding): sklearn's scale is 1 there, so its target is 0.
+    for row in ids.chunks_mut(max_length) {
+        row[max_length - 1] = 0;
+    }
+    let mut offset = vec![f32::MAX; max_length];
+    let mut top = vec![f32::MIN; max_length];
+    for row in ids.chunks(max_length) {
+        for (p, &b) in row.iter().enumerate() {
+            offset[p] = offset[p].min(f32::from(b));
+            top[p] = top[p].max(f32::from(b));
+        }
+    }
+    let scale: Vec<f32> = offset
+        .iter()
+        .zip(&top)
+        .map(|(lo, hi)| if hi > lo { 1.0 / (hi - lo) } else { 1.0 })
+        .collect();
+    let stored: Vec<f32> = ids
+        .chunks(max_length)
+        .flat_map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(p, &b)| (f32::from(b) - offset[p]) * scale[p])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(stored.iter().all(|v| (0.0..=1.0).contains(v)));
+    let scaled = Target::ScaledIds {
+        offset: &offset,
+        scale: &scale,
+    };
+    let architecture = Architecture::byte_autoencoder(max_length);
+    let train = TrainConfig {
+        epochs: 2,
+        batch_size: 64,
+        loss: Loss::Mae,
+        validation_split: 0.2,
+        ..TrainConfig::default()
+    };
+    let mut a = Network::new(architecture.clone(), 5).expect("valid");
+    let mut b = Network::new(architecture, 5).expect("valid");
+    let ha = fit(&mut a, Input::Bytes(&ids), &stored, &train, &mut ()).expect("fit");
+    let hb = fit(&mut b, Input::Bytes(&ids), scaled, &train, &mut ()).expect("fit");
+    assert_eq!(a.parameters(), b.parameters());
+    assert_eq!(ha.epochs[1].val_loss, hb.epochs[1].val_loss);
+    assert_eq!(
+        a.row_errors(Input::Bytes(&ids), &stored, RowError::Mae)
+            .expect("scores"),
+        b.row_errors(Input::Bytes(&ids), scaled, RowError::Mae)
+            .expect("scores")
+    );
+    let wide: Vec<u32> = ids.iter().map(|&b| u32::from(b)).collect();
+    assert_eq!(
+        a.loss(Input::Ids(&wide), scaled, Loss::Mae).expect("loss"),
+        a.loss(Input::Bytes(&ids), &stored, Loss::Mae)
+            .expect("loss")
+    );
+
+    // Mismatches are errors.
+    let values = Network::new(proccount(), 1).expect("valid");
+    let sixteen = vec![0.0f32; 16];
+    let for_values = Target::ScaledIds {
+        offset: &sixteen,
+        scale: &sixteen,
+    };
+    assert!(matches!(
+        values.row_errors(Input::Values(&sixteen), for_values, RowError::Mae),
+        Err(NnError::Target(_))
+    ));
+    let short = Target::ScaledIds {
+        offset: &offset[..3],
+        scale: &scale[..3],
+    };
+    assert!(matches!(
+        a.row_errors(Input::Bytes(&ids), short, RowError::Mae),
+        Err(NnError::Target(_))
+    ));
+    let mut bad_scale = scale.clone();
+    bad_scale[2] = f32::INFINITY;
+    let infinite = Target::ScaledIds {
+        offset: &offset,
+        scale: &bad_scale,
+    };
+    assert!(matches!(
+        a.loss(Input::Bytes(&ids), infinite, Loss::Mae),
+        Err(NnError::Target(_))
+    ));
 }

@@ -49,7 +49,7 @@ pub mod train;
 pub use adam::{Adam, AdamSettings};
 pub use layers::Activation;
 pub use loss::{Loss, RowError};
-pub use network::{Architecture, DenseSpec, Input, InputLayer, Network, MAX_PARAMETERS};
+pub use network::{Architecture, DenseSpec, Input, InputLayer, Network, Target, MAX_PARAMETERS};
 pub use train::{
     fit, BatchProgress, EarlyStopping, EpochReport, History, TrainConfig, TrainObserver,
 };
@@ -123,6 +123,9 @@ pub enum NnError {
         /// The loss.
         loss: f64,
     },
+    /// A target that does not fit the network or its input.
+    #[error("target: {0}")]
+    Target(String),
     /// Stored weights do not fit.
     #[error("network weights: {0}")]
     Weights(String),

@@ -265,6 +265,75 @@ impl Input<'_> {
     }
 }
 
+/// What the network learns to output for each row.
+#[derive(Clone, Copy, Debug)]
+pub enum Target<'a> {
+    /// Explicit rows (`rows × output width`, row-major); for an autoencoder over values, the
+    /// input itself.
+    Rows(&'a [f32]),
+    /// The input ids scaled per position, `(id - offset[p]) · scale[p]`, computed when needed
+    /// instead of stored: the byte autoencoder's min-max-scaled target without 4 bytes per
+    /// position of extra memory. scikit-learn's `MinMaxScaler` over positions is `offset` = the
+    /// column minimum and `scale` = 1 / (maximum - minimum), or 1 for a constant column; a plain
+    /// `bytes / 255` is offset 0, scale 1/255.
+    ScaledIds {
+        /// Subtracted from each position's id.
+        offset: &'a [f32],
+        /// Then multiplied with it.
+        scale: &'a [f32],
+    },
+}
+
+impl<'a> From<&'a [f32]> for Target<'a> {
+    fn from(rows: &'a [f32]) -> Self {
+        Target::Rows(rows)
+    }
+}
+
+impl<'a> From<&'a Vec<f32>> for Target<'a> {
+    fn from(rows: &'a Vec<f32>) -> Self {
+        Target::Rows(rows)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [f32; N]> for Target<'a> {
+    fn from(rows: &'a [f32; N]) -> Self {
+        Target::Rows(rows)
+    }
+}
+
+impl Target<'_> {
+    /// Appends the target values of input row `row` to `out`.
+    fn push_row(
+        &self,
+        input: Input,
+        row: usize,
+        in_width: usize,
+        out_width: usize,
+        out: &mut Vec<f32>,
+    ) {
+        match (self, input) {
+            (Target::Rows(rows), _) => {
+                out.extend_from_slice(&rows[row * out_width..(row + 1) * out_width])
+            }
+            (Target::ScaledIds { offset, scale }, Input::Bytes(ids)) => out.extend(
+                ids[row * in_width..(row + 1) * in_width]
+                    .iter()
+                    .zip(offset.iter().zip(*scale))
+                    .map(|(&id, (&o, &s))| (f32::from(id) - o) * s),
+            ),
+            (Target::ScaledIds { offset, scale }, Input::Ids(ids)) => out.extend(
+                ids[row * in_width..(row + 1) * in_width]
+                    .iter()
+                    .zip(offset.iter().zip(*scale))
+                    .map(|(&id, (&o, &s))| (id as f32 - o) * s),
+            ),
+            // Refused by check_target.
+            (Target::ScaledIds { .. }, Input::Values(_)) => {}
+        }
+    }
+}
+
 /// Which rows a pass works on: a contiguous run, or a gathered (shuffled) list.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Rows<'a> {
@@ -476,23 +545,55 @@ impl Network {
         Ok(len / width)
     }
 
-    /// Checks a target matrix: `rows × output width`, finite.
-    pub fn check_target(&self, target: &[f32], rows: usize) -> Result<(), NnError> {
+    /// Checks a target against the architecture and `input` (already checked, `rows` rows):
+    /// explicit rows must be `rows × output width` and finite; scaled ids need an id input
+    /// whose positions match the output width, and finite per-position factors.
+    pub fn check_target(&self, target: Target, input: Input, rows: usize) -> Result<(), NnError> {
         let width = self.architecture.output_width();
-        if target.len() != rows * width {
-            return Err(NnError::TargetShape {
-                len: target.len(),
-                rows,
-                width,
-            });
-        }
-        if let Some(at) = target.iter().position(|v| !v.is_finite()) {
-            return Err(NnError::NonFinite {
-                what: "target",
-                row: at / width,
-                column: at % width,
-                value: target[at],
-            });
+        match target {
+            Target::Rows(values) => {
+                if values.len() != rows * width {
+                    return Err(NnError::TargetShape {
+                        len: values.len(),
+                        rows,
+                        width,
+                    });
+                }
+                if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+                    return Err(NnError::NonFinite {
+                        what: "target",
+                        row: at / width,
+                        column: at % width,
+                        value: values[at],
+                    });
+                }
+            }
+            Target::ScaledIds { offset, scale } => {
+                if matches!(input, Input::Values(_)) {
+                    return Err(NnError::Target(
+                        "scaled ids need ids as input, got values".into(),
+                    ));
+                }
+                let positions = self.architecture.input_width();
+                if width != positions || offset.len() != positions || scale.len() != positions {
+                    return Err(NnError::Target(format!(
+                        "scaled ids need {positions} offsets and scales and an output as wide as \
+                         the input; got {} offsets, {} scales, output width {width}",
+                        offset.len(),
+                        scale.len()
+                    )));
+                }
+                if let Some(p) = offset
+                    .iter()
+                    .zip(scale)
+                    .position(|(o, s)| !(o.is_finite() && s.is_finite()))
+                {
+                    return Err(NnError::Target(format!(
+                        "position {p}: offset {} or scale {} is not finite",
+                        offset[p], scale[p]
+                    )));
+                }
+            }
         }
         Ok(())
     }
@@ -501,7 +602,7 @@ impl Network {
     pub(crate) fn load(
         &self,
         input: Input,
-        target: Option<&[f32]>,
+        target: Option<Target>,
         rows: Rows,
         ws: &mut Workspace,
     ) {
@@ -531,7 +632,7 @@ impl Network {
         if let Some(target) = target {
             let out = self.architecture.output_width();
             ws.target.clear();
-            rows.for_each(|r| ws.target.extend_from_slice(&target[r * out..(r + 1) * out]));
+            rows.for_each(|r| target.push_row(input, r, width, out, &mut ws.target));
         }
     }
 
@@ -643,17 +744,18 @@ impl Network {
         Ok(out)
     }
 
-    /// One reconstruction error per row between the network's output and `target`
-    /// (`rows × output width`), without keeping all outputs in memory. For an autoencoder over
-    /// values, `target` is the input itself.
-    pub fn row_errors(
+    /// One reconstruction error per row between the network's output and `target`, without
+    /// keeping all outputs in memory. For an autoencoder over values, `target` is the input
+    /// itself (`&values`); for the byte autoencoder, [`Target::ScaledIds`].
+    pub fn row_errors<'t>(
         &self,
         input: Input,
-        target: &[f32],
+        target: impl Into<Target<'t>>,
         metric: RowError,
     ) -> Result<Vec<f32>, NnError> {
+        let target = target.into();
         let rows = self.check_input(input)?;
-        self.check_target(target, rows)?;
+        self.check_target(target, input, rows)?;
         let width = self.architecture.output_width();
         let mut errors = vec![0.0f32; rows];
         errors
@@ -664,11 +766,10 @@ impl Network {
                 |ws, (chunk, slot)| {
                     let start = chunk * SCORING_CHUNK;
                     let n = slot.len();
-                    self.load(input, None, Rows::Run(start, start + n), ws);
+                    self.load(input, Some(target), Rows::Run(start, start + n), ws);
                     self.forward(ws, n);
                     let predicted = &ws.outputs[ws.outputs.len() - 1][..n * width];
-                    let wanted = &target[start * width..(start + n) * width];
-                    slot.copy_from_slice(&metric.rows(predicted, wanted, width));
+                    slot.copy_from_slice(&metric.rows(predicted, &ws.target, width));
                 },
             );
         Ok(errors)
@@ -676,9 +777,15 @@ impl Network {
 
     /// The mean loss over all rows (Keras' `evaluate`). Summed per chunk in `f64`, then over
     /// chunks in order, so the result does not depend on the thread count.
-    pub fn loss(&self, input: Input, target: &[f32], loss: Loss) -> Result<f64, NnError> {
+    pub fn loss<'t>(
+        &self,
+        input: Input,
+        target: impl Into<Target<'t>>,
+        loss: Loss,
+    ) -> Result<f64, NnError> {
+        let target = target.into();
         let rows = self.check_input(input)?;
-        self.check_target(target, rows)?;
+        self.check_target(target, input, rows)?;
         Ok(self.loss_sum(input, target, 0..rows, loss)
             / (rows * self.architecture.output_width()).max(1) as f64)
     }
@@ -687,7 +794,7 @@ impl Network {
     pub(crate) fn loss_sum(
         &self,
         input: Input,
-        target: &[f32],
+        target: Target,
         rows: Range<usize>,
         loss: Loss,
     ) -> f64 {
@@ -700,12 +807,9 @@ impl Network {
                 |ws, &start| {
                     let end = (start + SCORING_CHUNK).min(rows.end);
                     let n = end - start;
-                    self.load(input, None, Rows::Run(start, end), ws);
+                    self.load(input, Some(target), Rows::Run(start, end), ws);
                     self.forward(ws, n);
-                    loss.sum(
-                        &ws.outputs[ws.outputs.len() - 1][..n * width],
-                        &target[start * width..end * width],
-                    )
+                    loss.sum(&ws.outputs[ws.outputs.len() - 1][..n * width], &ws.target)
                 },
             )
             .collect();
@@ -714,14 +818,15 @@ impl Network {
 
     /// The mean loss over all rows and its gradient with respect to every parameter (flat, in
     /// [`Network::tensors`] order), computed in one batch. For gradient checks and diagnostics.
-    pub fn gradients(
+    pub fn gradients<'t>(
         &self,
         input: Input,
-        target: &[f32],
+        target: impl Into<Target<'t>>,
         loss: Loss,
     ) -> Result<(f64, Vec<f32>), NnError> {
+        let target = target.into();
         let rows = self.check_input(input)?;
-        self.check_target(target, rows)?;
+        self.check_target(target, input, rows)?;
         let mut ws = Workspace::new(self, rows, true);
         self.load(input, Some(target), Rows::Run(0, rows), &mut ws);
         self.forward(&mut ws, rows);

@@ -13,7 +13,7 @@
 
 use super::adam::{Adam, AdamSettings};
 use super::loss::Loss;
-use super::network::{Input, Network, Rows, Workspace};
+use super::network::{Input, Network, Rows, Target, Workspace};
 use super::NnError;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -179,19 +179,20 @@ impl TrainConfig {
     }
 }
 
-/// Trains `network` to map `input` rows to `target` rows (`rows × output width`; for an
-/// autoencoder over values, the input itself) and returns the history. `observer` hears about
-/// every batch and epoch.
-pub fn fit(
+/// Trains `network` to map `input` rows to `target` (explicit rows, `&[f32]` of `rows × output
+/// width`, for an autoencoder over values the input itself; or [`Target::ScaledIds`]) and
+/// returns the history. `observer` hears about every batch and epoch.
+pub fn fit<'t>(
     network: &mut Network,
     input: Input,
-    target: &[f32],
+    target: impl Into<Target<'t>>,
     config: &TrainConfig,
     observer: &mut impl TrainObserver,
 ) -> Result<History, NnError> {
+    let target = target.into();
     config.validate()?;
     let rows = network.check_input(input)?;
-    network.check_target(target, rows)?;
+    network.check_target(target, input, rows)?;
     // Keras: split_at = floor(rows * (1 - validation_split)); validation = rows[split_at..].
     let train_rows = (rows as f64 * (1.0 - config.validation_split)).floor() as usize;
     let train_rows = train_rows.min(rows);
