@@ -5,8 +5,10 @@
 //! scores new rows the same way. It reproduces scikit-learn's `IsolationForest`:
 //!
 //! - each of `n_trees` trees is grown on `max_samples` rows drawn without replacement
-//!   (`"auto"` = min(256, rows)), down to `max_depth` = ⌈log₂ max_samples⌉ (see [`grow`] for
-//!   how a node is split);
+//!   (`"auto"` = min(256, rows)), down to `max_depth` = ⌈log₂ max_samples⌉; a node splits on
+//!   a feature drawn uniformly among those not constant in it, at a threshold drawn uniformly
+//!   between its minimum and maximum there, and becomes a leaf when it holds one row or every
+//!   feature is constant in it (details and the two deliberate differences: `grow.rs`);
 //! - a row's path length in a tree is the depth of the leaf it falls in plus
 //!   [`average_path_length`]`(rows in that leaf)`, the expected depth of the part of the tree the
 //!   depth limit cut off;
