@@ -5,7 +5,9 @@
 //! `cargo run --release -p oddhunt-detect --example masquerade_join -- FILE.csv`
 
 use oddhunt_detect::masquerade::percent_ranks;
-use oddhunt_detect::masquerade::similarity::{join_pruned, score_pair, is_look_alike, Match, NameKey, ScoreRule};
+use oddhunt_detect::masquerade::similarity::{
+    is_look_alike, join_pruned, score_pair, Match, NameKey, ScoreRule,
+};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -16,14 +18,20 @@ fn naive_parallel(rare: &[NameKey], normal: &[NameKey], rule: &ScoreRule) -> Vec
         .flat_map_iter(|(i, a)| {
             normal.iter().enumerate().filter_map(move |(j, b)| {
                 let pair = score_pair(a, b, rule);
-                is_look_alike(a, b, &pair, rule).then_some(Match { rare: i, normal: j, pair })
+                is_look_alike(a, b, &pair, rule).then_some(Match {
+                    rare: i,
+                    normal: j,
+                    pair,
+                })
             })
         })
         .collect()
 }
 
 fn main() {
-    let path = std::env::args().nth(1).expect("usage: masquerade_join FILE.csv");
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: masquerade_join FILE.csv");
     let mut reader = csv::Reader::from_path(&path).expect("readable CSV");
     let column = reader
         .headers()
@@ -41,18 +49,56 @@ fn main() {
     let mut names: Vec<(String, u64)> = counts.into_iter().collect();
     names.sort();
     let ranks = percent_ranks(&names.iter().map(|(_, c)| *c).collect::<Vec<_>>());
-    let frequent: Vec<NameKey> = names.iter().zip(&ranks).filter(|(_, r)| **r >= 0.8).map(|((n, _), _)| NameKey::new(n)).collect();
-    let rare: Vec<NameKey> = names.iter().zip(&ranks).filter(|(_, r)| **r < 0.2).map(|((n, _), _)| NameKey::new(n)).collect();
-    println!("{} names: {} infrequent × {} frequent = {} pairs", names.len(), rare.len(), frequent.len(), rare.len() * frequent.len());
+    let frequent: Vec<NameKey> = names
+        .iter()
+        .zip(&ranks)
+        .filter(|(_, r)| **r >= 0.8)
+        .map(|((n, _), _)| NameKey::new(n))
+        .collect();
+    let rare: Vec<NameKey> = names
+        .iter()
+        .zip(&ranks)
+        .filter(|(_, r)| **r < 0.2)
+        .map(|((n, _), _)| NameKey::new(n))
+        .collect();
+    println!(
+        "{} names: {} infrequent × {} frequent = {} pairs",
+        names.len(),
+        rare.len(),
+        frequent.len(),
+        rare.len() * frequent.len()
+    );
     for (label, rule) in [
-        ("seed-compatible", ScoreRule { threshold: 0.85, min_length: 0, seed_compatible: true, ignore_digit_changes: false }),
-        ("default", ScoreRule { threshold: 0.85, min_length: 7, seed_compatible: false, ignore_digit_changes: true }),
+        (
+            "seed-compatible",
+            ScoreRule {
+                threshold: 0.85,
+                min_length: 0,
+                seed_compatible: true,
+                ignore_digit_changes: false,
+            },
+        ),
+        (
+            "default",
+            ScoreRule {
+                threshold: 0.85,
+                min_length: 7,
+                seed_compatible: false,
+                ignore_digit_changes: true,
+            },
+        ),
     ] {
         let t = Instant::now();
-        let mut pruned: Vec<_> = join_pruned(&rare, &frequent, &rule).into_iter().map(|m| (m.rare, m.normal)).collect();
+        let mut pruned: Vec<_> = join_pruned(&rare, &frequent, &rule)
+            .into_iter()
+            .map(|m| (m.rare, m.normal))
+            .collect();
         let pruned_s = t.elapsed().as_secs_f64();
         let t = Instant::now();
-        let mut naive: Vec<_> = naive_parallel(&rare, &frequent, &rule).into_iter().map(|m| (m.rare, m.normal)).collect();
+        let mut naive: Vec<_> = naive_parallel(&rare, &frequent, &rule)
+            .into_iter()
+            .map(|m| (m.rare, m.normal))
+            .collect();
         let naive_s = t.elapsed().as_secs_f64();
         pruned.sort();
         naive.sort();

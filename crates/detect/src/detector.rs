@@ -8,7 +8,7 @@
 //! the same way for every detector.
 
 use oddhunt_core::modelfile::{ModelFile, ModelFileError};
-use oddhunt_core::{Event, EventKind, Field, Rule, Scored};
+use oddhunt_core::{Event, EventKind, Field, Provenance, Rule, Scored};
 use std::any::Any;
 
 /// Detector errors.
@@ -33,9 +33,25 @@ pub enum DetectError {
     /// A setting is invalid.
     #[error("invalid setting: {0}")]
     Settings(String),
+    /// A pre-built subject (one line of `--sessions` input) that cannot be read; the caller
+    /// may skip it and go on.
+    #[error("{at}: {message}")]
+    BadSubject {
+        /// Where it is (`file:line`).
+        at: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Any other failure, with context.
     #[error("{0}")]
     Other(String),
+}
+
+/// The refusal of detectors that read events only.
+fn no_prebuilt() -> DetectError {
+    DetectError::Settings(
+        "this detector reads events (-i), not pre-built subjects such as --sessions".into(),
+    )
 }
 
 /// Progress reporting from long stages (the CLI draws bars; libraries may ignore it).
@@ -100,6 +116,14 @@ pub trait Detector: Send + Sync {
 pub trait Trainer: Send {
     /// Takes one event (events the detector does not use are counted and ignored).
     fn observe(&mut self, event: &Event);
+    /// Takes one pre-built subject: a line of a file of subjects assembled elsewhere (sessions
+    /// cut by KQL `row_window_session` or Spark, `--sessions`), found at `at`. A line that
+    /// cannot be read is a [`DetectError::BadSubject`] (the caller skips or stops); detectors
+    /// that read events only refuse every line.
+    fn observe_prebuilt(&mut self, line: &str, at: &Provenance) -> Result<(), DetectError> {
+        let _ = (line, at);
+        Err(no_prebuilt())
+    }
     /// Events used so far.
     fn events_used(&self) -> u64;
     /// Events ignored so far, by reason (wrong kind, missing field ...).
@@ -141,6 +165,11 @@ pub trait Model: Send + Sync {
 pub trait Scorer {
     /// Takes one event.
     fn observe(&mut self, event: &Event);
+    /// Takes one pre-built subject, as [`Trainer::observe_prebuilt`].
+    fn observe_prebuilt(&mut self, line: &str, at: &Provenance) -> Result<(), DetectError> {
+        let _ = (line, at);
+        Err(no_prebuilt())
+    }
     /// Events used so far.
     fn events_used(&self) -> u64;
     /// Scores every subject seen.

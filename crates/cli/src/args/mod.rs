@@ -169,6 +169,14 @@ impl FindingArgs {
         }
     }
 
+    /// Checks the threshold and the exclusion rules before any input is read, so a typo fails
+    /// at once instead of after a long read.
+    pub fn validate(&self) -> Result<()> {
+        self.rule(Rule::Top(1))?;
+        self.exclusions()?;
+        Ok(())
+    }
+
     /// The threshold basis.
     pub fn basis(&self) -> Basis {
         match self.threshold_basis {
@@ -209,4 +217,3 @@ impl DetectorArgs {
         }
     }
 }
-

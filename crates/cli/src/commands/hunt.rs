@@ -27,6 +27,7 @@ pub struct HuntCmd {
 
 /// Runs the subcommand.
 pub fn run(ui: Ui, cmd: &HuntCmd) -> Result<Status> {
+    cmd.findings.validate()?;
     let detector = cmd.detector.build()?;
     let (mut fitted, training, _) = train(ui, detector.as_ref(), &cmd.input)?;
     let distribution = ScoreDistribution::from_scores(&fitted.training_scores);

@@ -24,6 +24,7 @@ pub struct ScoreCmd {
 
 /// Runs the subcommand.
 pub fn run(ui: Ui, cmd: &ScoreCmd) -> Result<Status> {
+    cmd.findings.validate()?;
     let file = ModelFile::load(&cmd.model)?;
     let (detector, model) = oddhunt_detect::load_model(&file)?;
     if !ui.quiet {

@@ -163,12 +163,15 @@ impl NameStats {
     fn observe(&mut self, event: &Event) {
         self.count += 1;
         if let Some(path) = event.get(Field::ProcessPath) {
-            let folder = folder_of(path);
-            let entry = self
-                .folders
-                .entry(folder.to_lowercase())
-                .or_insert_with(|| (path.to_string(), 0));
-            entry.1 += 1;
+            with_lowercase(folder_of(path), |folder| {
+                match self.folders.get_mut(folder) {
+                    Some(entry) => entry.1 += 1,
+                    None => {
+                        self.folders
+                            .insert(folder.to_string(), (path.to_string(), 1));
+                    }
+                }
+            });
         }
         if let Some(host) = event.get(Field::Host) {
             push_distinct(&mut self.hosts, host);
@@ -215,6 +218,27 @@ impl NameStats {
             .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
             .map(|(p, _)| p.as_str())
     }
+}
+
+/// Calls `f` with the lower-case form of `text`, without allocating for each call (this runs
+/// once or twice per training event).
+fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    SCRATCH.with(|cell| {
+        let mut buf = cell.take();
+        buf.clear();
+        if text.is_ascii() {
+            buf.push_str(text);
+            buf.make_ascii_lowercase();
+        } else {
+            buf.push_str(&text.to_lowercase());
+        }
+        let result = f(&buf);
+        cell.replace(buf);
+        result
+    })
 }
 
 /// The folder part of a Windows or POSIX path (without the trailing separator).
@@ -278,13 +302,14 @@ impl MasqueradeState {
             return;
         }
         self.events += 1;
-        // Avoid allocating the lower-cased key for names already seen in this case.
-        if let Some(stats) = self.names.get_mut(name) {
-            stats.observe(event);
-            return;
-        }
-        let lower = name.to_lowercase();
-        self.names.entry(lower).or_default().observe(event);
+        with_lowercase(name, |lower| match self.names.get_mut(lower) {
+            Some(stats) => stats.observe(event),
+            None => {
+                let mut stats = NameStats::default();
+                stats.observe(event);
+                self.names.insert(lower.to_string(), stats);
+            }
+        });
     }
 
     /// Merges another state (as if its events came after this one's).
