@@ -13,10 +13,10 @@
 //! - safetensors persistence ([`Network::to_safetensors`], [`Network::from_safetensors`]).
 //!
 //! Why hand-written: measured on this project's 2-core machine (`bench/nn.sh`, figures in
-//! `bench/nn.md`), an epoch of the cmdline network costs a third of TensorFlow/Keras' CPU time
-//! (1.0 against 3.1 CPU-s for 200k rows of 100 bytes) and the proccount network's a seventh to a
-//! ninth, with a sixth to a twelfth of the memory; and the research probe of this design built in
-//! 23 CPU-s where candle and burn took 454 and 886 (`../shared/STACK.md` §4). Every layer's gradients are checked against finite
+//! `bench/nn.md`), an epoch of the cmdline network costs a quarter to a third of TensorFlow/Keras'
+//! CPU time (1.0 against 4.2 CPU-s for 200k rows of 100 bytes) and the proccount network's a
+//! tenth, with a twelfth to a fortieth of the memory; and the research probe of this design built
+//! in 23 CPU-s where candle and burn took 454 and 886 (`../shared/STACK.md` §4). Every layer's gradients are checked against finite
 //! differences, and forward passes and Adam steps against Keras (`tests/nn_keras_parity.rs`).
 //!
 //! ```
