@@ -16,8 +16,9 @@
 //! `bench/nn.md`), an epoch of the cmdline network costs a quarter to a third of TensorFlow/Keras'
 //! CPU time (1.0 against 4.2 CPU-s for 200k rows of 100 bytes) and the proccount network's a
 //! tenth, with a twelfth to a fortieth of the memory; and the research probe of this design built
-//! in 23 CPU-s where candle and burn took 454 and 886 (`../shared/STACK.md` §4). Every layer's gradients are checked against finite
-//! differences, and forward passes and Adam steps against Keras (`tests/nn_keras_parity.rs`).
+//! in 23 CPU-s where candle and burn took 454 and 886 (`../shared/STACK.md` §4). Every layer's
+//! gradients are checked against finite differences, and forward passes and Adam steps against
+//! Keras (`tests/nn_keras_parity.rs`).
 //!
 //! ```
 //! use oddhunt_models::nn::{fit, Architecture, Input, Loss, Network, RowError, TrainConfig};
@@ -35,6 +36,28 @@
 //! let saved = network.to_safetensors()?;
 //! let loaded = Network::from_safetensors(&saved, &architecture)?;
 //! assert_eq!(loaded.parameters(), network.parameters());
+//! # Ok::<(), oddhunt_models::nn::NnError>(())
+//! ```
+//!
+//! ```
+//! use oddhunt_models::nn::{fit, Architecture, Input, Loss, Network, RowError, Target, TrainConfig};
+//!
+//! // cmdline-style: byte strings cut or zero-padded to max_length; the target is the byte
+//! // vector min-max scaled per position, computed from the ids (here plain bytes / 255).
+//! let max_length = 12;
+//! let mut ids = Vec::new();
+//! for line in ["CORP alice cmd.exe /c dir", "CORP bob whoami", "LAB svc net user"] {
+//!     let mut bytes = line.as_bytes().to_vec();
+//!     bytes.resize(max_length, 0);
+//!     ids.extend(bytes);
+//! }
+//! let (offset, scale) = (vec![0.0; max_length], vec![1.0 / 255.0; max_length]);
+//! let target = Target::ScaledIds { offset: &offset, scale: &scale };
+//! let mut network = Network::new(Architecture::byte_autoencoder(max_length), 7)?;
+//! let config = TrainConfig { epochs: 2, batch_size: 2, loss: Loss::Mae, ..TrainConfig::default() };
+//! fit(&mut network, Input::Bytes(&ids), target, &config, &mut ())?;
+//! let scores = network.row_errors(Input::Bytes(&ids), target, RowError::Mae)?;
+//! assert_eq!(scores.len(), 3);
 //! # Ok::<(), oddhunt_models::nn::NnError>(())
 //! ```
 
