@@ -128,6 +128,46 @@ pub fn print_ingest_summary(ctx: Ui, summary: &IngestSummary) {
     show("events kept with warnings", &summary.warnings);
 }
 
+/// A copy of standard input on disk, for detectors that read their input twice (train, then
+/// score) in one `hunt`. Findings name `-` again, not the copy.
+pub struct Spool {
+    file: tempfile::TempPath,
+}
+
+impl Spool {
+    /// Copies stdin to a temporary file when `input` reads `-` and `needed`; returns the input
+    /// arguments to use.
+    pub fn stdin_if_needed(input: &InputArgs, needed: bool) -> Result<(InputArgs, Option<Spool>)> {
+        if !needed || !input.inputs.iter().any(|i| i == "-") {
+            return Ok((input.clone(), None));
+        }
+        let mut tmp =
+            tempfile::NamedTempFile::new().context("cannot create a temporary file for stdin")?;
+        std::io::copy(&mut std::io::stdin().lock(), &mut tmp).context("cannot copy stdin")?;
+        let file = tmp.into_temp_path();
+        let mut copy = input.clone();
+        for i in copy.inputs.iter_mut() {
+            if i == "-" {
+                *i = file.display().to_string();
+            }
+        }
+        Ok((copy, Some(Spool { file })))
+    }
+
+    /// Renames the copy back to `-` in the provenance of scored subjects.
+    pub fn restore_names(&self, scored: &mut [oddhunt_core::Scored]) {
+        let copy = self.file.display().to_string();
+        let stdin: std::sync::Arc<str> = std::sync::Arc::from("-");
+        for s in scored {
+            for p in &mut s.provenance {
+                if *p.source == *copy {
+                    p.source = stdin.clone();
+                }
+            }
+        }
+    }
+}
+
 /// Reads training events into the detector's trainer and fits it.
 pub fn train(
     ctx: Ui,

@@ -102,6 +102,11 @@ pub trait Detector: Send + Sync {
     fn trainer(&self) -> Box<dyn Trainer>;
     /// Rebuilds a trained model from a model file written by [`Model::save`].
     fn load(&self, file: &ModelFile) -> Result<Box<dyn Model>, DetectError>;
+    /// Whether fitting returns the training subjects scored ([`Fitted::scored_training`]), so a
+    /// hunt needs no second read of its input (the CLI keeps a copy of stdin otherwise).
+    fn scores_while_training(&self) -> bool {
+        false
+    }
     /// The record shape the seed notebook published for a finding (`--format loganalytics`),
     /// when the detector has a seed with its own shape.
     fn seed_records(

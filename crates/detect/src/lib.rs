@@ -7,10 +7,12 @@
 //! | detector | finds |
 //! |---|---|
 //! | [`masquerade`] | rare process names a small edit away from common ones |
+//! | [`sequence`] | sessions of admin commands or processes whose sequence is rare (Markov chain) |
 
 pub mod detector;
 pub mod masquerade;
 pub mod pipeline;
+pub mod sequence;
 
 pub use detector::{DetectError, Detector, Fitted, Model, NoProgress, Progress, Scorer, Trainer};
 
@@ -18,7 +20,10 @@ use oddhunt_core::modelfile::ModelFile;
 
 /// Every detector, with default settings.
 pub fn all() -> Vec<Box<dyn Detector>> {
-    vec![Box::new(masquerade::Masquerade::default())]
+    vec![
+        Box::new(masquerade::Masquerade::default()),
+        Box::new(sequence::Sequence::default()),
+    ]
 }
 
 /// The detector called `name`, with default settings.

@@ -162,7 +162,7 @@ pub fn run(ui: Ui, cmd: &EvalCmd) -> Result<Status> {
             let mut fitted = trainer.fit(&oddhunt_detect::NoProgress)?;
             let scored = match fitted.scored_training.take() {
                 Some(s) => s,
-                None => score(ui, fitted.model.as_ref(), &cmd.input)?.0,
+                None => score(ui, fitted.model.as_ref(), &input)?.0,
             };
             (detector.name().to_string(), scored)
         }

@@ -2,7 +2,7 @@
 
 use super::{status, Status};
 use crate::args::{DetectorArgs, FindingArgs, InputArgs};
-use crate::run::{report_findings, save_model, score, train, Ui};
+use crate::run::{report_findings, save_model, score, train, Spool, Ui};
 use anyhow::Result;
 use clap::Args;
 use oddhunt_core::ScoreDistribution;
@@ -29,12 +29,19 @@ pub struct HuntCmd {
 pub fn run(ui: Ui, cmd: &HuntCmd) -> Result<Status> {
     cmd.findings.validate()?;
     let detector = cmd.detector.build()?;
-    let (mut fitted, training, _) = train(ui, detector.as_ref(), &cmd.input)?;
+    let (input, spool) = Spool::stdin_if_needed(&cmd.input, !detector.scores_while_training())?;
+    let (mut fitted, training, _) = train(ui, detector.as_ref(), &input)?;
     let distribution = ScoreDistribution::from_scores(&fitted.training_scores);
     let scored = match fitted.scored_training.take() {
         Some(scored) => scored,
         // The detector could not keep what scoring needs: read the input a second time.
-        None => score(ui, fitted.model.as_ref(), &cmd.input)?.0,
+        None => {
+            let mut scored = score(ui, fitted.model.as_ref(), &input)?.0;
+            if let Some(spool) = &spool {
+                spool.restore_names(&mut scored);
+            }
+            scored
+        }
     };
     if let Some(path) = &cmd.save_model {
         save_model(detector.as_ref(), &fitted, training, path)?;

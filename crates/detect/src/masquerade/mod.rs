@@ -408,6 +408,10 @@ impl Detector for Masquerade {
         )))
     }
 
+    fn scores_while_training(&self) -> bool {
+        true
+    }
+
     fn seed_records(
         &self,
         finding: &Finding,
