@@ -152,9 +152,11 @@ pub fn run(ui: Ui, cmd: &EvalCmd) -> Result<Status> {
         }
         (None, Some(args)) => {
             let detector = args.build()?;
+            let (input, _spool) =
+                crate::run::Spool::stdin_if_needed(&cmd.input, !detector.scores_while_training())?;
             let mut trainer = detector.trainer();
             let summary =
-                crate::run::read_events(ui, &cmd.input, field.is_some(), "reading events", |e| {
+                crate::run::read_events(ui, &input, field.is_some(), "reading events", |e| {
                     remember(e);
                     trainer.observe(e);
                 })?;
