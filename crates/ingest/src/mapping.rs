@@ -145,7 +145,7 @@ impl MappingProfile {
         }
         if found == 0 {
             return Err(Reject::NotMapped(
-                "not mapped: no mapped field present".into(),
+                crate::profile::not_mapped("no mapped field present"),
                 format!("record has fields {}", record.describe_keys(8)),
             ));
         }

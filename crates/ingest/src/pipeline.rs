@@ -287,6 +287,8 @@ struct SourceRun<'a> {
     error: Option<IngestError>,
     cancel: &'a AtomicBool,
     disconnected: bool,
+    /// Not-mapped counts per reason, with examples (see `handle`).
+    not_mapped: Vec<(Arc<str>, u64, Vec<String>)>,
 }
 
 impl SourceRun<'_> {
@@ -333,9 +335,25 @@ impl SourceRun<'_> {
                 ControlFlow::Continue(())
             }
             Mapped::NotMapped(reason, detail) => {
-                let name = &self.name;
-                self.summary
-                    .count_not_mapped(&reason, || format!("{}: {detail}", position.describe(name)));
+                // Counted here first: reasons are interned, so a pointer comparison finds the
+                // entry of most records; merged into the summary when the source ends.
+                let index = match self
+                    .not_mapped
+                    .iter()
+                    .position(|(r, _, _)| Arc::ptr_eq(r, &reason) || **r == *reason)
+                {
+                    Some(i) => i,
+                    None => {
+                        self.not_mapped.push((Arc::clone(&reason), 0, Vec::new()));
+                        self.not_mapped.len() - 1
+                    }
+                };
+                let (_, count, examples) = &mut self.not_mapped[index];
+                *count += 1;
+                if examples.len() < crate::summary::MAX_EXAMPLES {
+                    let why = if detail.is_empty() { &*reason } else { &detail };
+                    examples.push(format!("{}: {why}", position.describe(&self.name)));
+                }
                 ControlFlow::Continue(())
             }
             Mapped::Malformed(reason, detail) => {
@@ -495,6 +513,7 @@ fn run_source(
         error: None,
         cancel: &shared.cancel,
         disconnected: false,
+        not_mapped: Vec::new(),
     };
     let max = options.max_record_bytes;
     let bytes = Arc::clone(&opened.bytes);
@@ -569,6 +588,9 @@ fn run_source(
         return Err(error);
     }
     let _ = run.flush();
+    for (reason, count, examples) in std::mem::take(&mut run.not_mapped) {
+        run.summary.add_not_mapped(&reason, count, examples);
+    }
     run.summary.bytes = bytes.load(Ordering::Relaxed);
     Ok(run.summary)
 }

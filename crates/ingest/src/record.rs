@@ -112,6 +112,15 @@ impl Record {
         Record::default()
     }
 
+    /// An empty record with room for `text` bytes and `nodes` fields.
+    pub fn with_capacity(text: usize, nodes: usize) -> Self {
+        Record {
+            text: String::with_capacity(text),
+            nodes: Vec::with_capacity(nodes),
+            ..Record::default()
+        }
+    }
+
     /// Removes everything, keeping the buffers.
     pub fn clear(&mut self) {
         self.text.clear();
@@ -312,7 +321,11 @@ impl Record {
             return Some(hint);
         }
         let found = self.find_in(0, self.decoded_len(), &key.path, false)?;
-        key.hint.store(found, Ordering::Relaxed);
+        // Built-in keys are shared by all threads: write only when the position changed, so the
+        // cache line stays shared while records of one schema are read.
+        if hint != found {
+            key.hint.store(found, Ordering::Relaxed);
+        }
         Some(found)
     }
 

@@ -300,7 +300,18 @@ pub(crate) fn open(source: &Source) -> io::Result<Opened> {
         inner: decoded,
         count: Arc::clone(&bytes),
     };
-    let (head, reader) = peek(counted, HEAD_BYTES);
+    // EVTX is recognised by its first 8 bytes and read by the evtx crate itself: do not read
+    // (and buffer) the 64 KiB a text format's detection needs.
+    let (magic, reader) = peek(counted, 8);
+    if magic.starts_with(b"ElfFile\0") {
+        return Ok(Opened {
+            head: magic,
+            reader: Box::new(BufReader::with_capacity(64 * 1024, reader)),
+            compression,
+            bytes,
+        });
+    }
+    let (head, reader) = peek(reader, HEAD_BYTES);
     Ok(Opened {
         head,
         reader: Box::new(BufReader::with_capacity(256 * 1024, reader)),

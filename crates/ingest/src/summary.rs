@@ -105,12 +105,14 @@ impl IngestSummary {
         }
     }
 
-    /// Counts a record that no profile maps.
-    pub(crate) fn count_not_mapped(&mut self, reason: &str, example: impl FnOnce() -> String) {
-        let info = self.skipped.entry(reason.to_string()).or_default();
+    /// Adds `count` records no profile maps, with examples.
+    pub(crate) fn add_not_mapped(&mut self, reason: &str, count: u64, examples: Vec<String>) {
+        let info = match self.skipped.get_mut(reason) {
+            Some(info) => info,
+            None => self.skipped.entry(reason.to_string()).or_default(),
+        };
         info.error = false;
-        let example = (info.examples.len() < MAX_EXAMPLES).then(example);
-        info.add(1, example);
+        info.add(count, examples);
     }
 
     /// Counts a malformed record (or stretch of input).
@@ -176,7 +178,11 @@ mod tests {
                 "a.jsonl",
             );
         }
-        a.count_not_mapped("not mapped: Security 4624", || "a.jsonl:9: 4624".into());
+        a.add_not_mapped(
+            "not mapped: Security 4624",
+            1,
+            vec!["a.jsonl:9: 4624".into()],
+        );
         let mut b = IngestSummary::default();
         b.count_issue(
             &Issue::new("malformed JSON", Position::Line(1), "bad"),

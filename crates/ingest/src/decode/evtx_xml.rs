@@ -19,6 +19,8 @@ struct Scanner<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    /// Whether the event contains `&` at all: most do not, and then no text needs decoding.
+    entities: bool,
 }
 
 type Result<T> = std::result::Result<T, &'static str>;
@@ -38,11 +40,21 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Moves past the next occurrence of `end`.
+    /// Moves past the next occurrence of `end` (searching for its last byte with `memchr`:
+    /// building a `memmem` searcher per tag costs more than the search).
     fn skip_past(&mut self, end: &[u8]) -> Result<()> {
-        let i = memchr::memmem::find(self.rest(), end).ok_or("unterminated markup")?;
-        self.pos += i + end.len();
-        Ok(())
+        let (&last, prefix) = end.split_last().ok_or("empty delimiter")?;
+        let mut from = self.pos;
+        loop {
+            let rest = self.bytes.get(from..).ok_or("unterminated markup")?;
+            let i = memchr::memchr(last, rest).ok_or("unterminated markup")?;
+            let at = from + i;
+            if at >= self.pos + prefix.len() && self.bytes[at - prefix.len()..at] == *prefix {
+                self.pos = at + 1;
+                return Ok(());
+            }
+            from = at + 1;
+        }
     }
 
     fn slice(&self, start: usize, end: usize) -> Result<&'a str> {
@@ -104,9 +116,9 @@ impl<'a> Scanner<'a> {
     }
 }
 
-/// Appends XML text with its entities decoded.
-fn push_unescaped(record: &mut Record, raw: &str) -> Span {
-    if !raw.contains('&') {
+/// Appends XML text with its entities decoded (`entities`: the text may contain some).
+fn push_unescaped(record: &mut Record, raw: &str, entities: bool) -> Span {
+    if !entities || !raw.as_bytes().contains(&b'&') {
         return record.push_text(raw);
     }
     let start = record.text_len();
@@ -156,13 +168,147 @@ fn push_unescaped(record: &mut Record, raw: &str) -> Span {
     record.span_since(start)
 }
 
-/// Parses one rendered event into `record` (cleared first).
-pub(crate) fn parse_event(xml: &str, record: &mut Record) -> Result<()> {
+/// The common `<Data Name="X">text</Data>` (or `<Data Name="X"/>`) as one field, without the
+/// general element machinery; `false` (nothing consumed) for anything else.
+fn data_element(
+    s: &mut Scanner<'_>,
+    record: &mut Record,
+    parent: Option<NodeId>,
+    wanted: Option<&Wanted>,
+) -> bool {
+    const OPEN: &[u8] = b"<Data Name=\"";
+    if !s.starts_with(OPEN) {
+        return false;
+    }
+    let rest = &s.bytes[s.pos + OPEN.len()..];
+    let Some(name_len) = memchr::memchr(b'"', rest) else {
+        return false;
+    };
+    let after_name = s.pos + OPEN.len() + name_len + 1;
+    let (value_start, value_end, next) = match s.bytes.get(after_name..after_name + 2) {
+        Some([b'/', b'>']) => (after_name, after_name, after_name + 2),
+        Some([b'>', _]) => {
+            let start = after_name + 1;
+            let Some(len) = memchr::memchr(b'<', &s.bytes[start..]) else {
+                return false;
+            };
+            let end = start + len;
+            if !s.bytes[end..].starts_with(b"</Data>") {
+                return false;
+            }
+            (start, end, end + 7)
+        }
+        _ => return false,
+    };
+    let name_bytes = &s.bytes[s.pos + OPEN.len()..s.pos + OPEN.len() + name_len];
+    if wanted.is_some_and(|w| !w.contains(name_bytes)) {
+        s.pos = next;
+        return true;
+    }
+    let (Ok(name), Ok(value)) = (
+        s.slice(s.pos + OPEN.len(), s.pos + OPEN.len() + name_len),
+        s.slice(value_start, value_end),
+    ) else {
+        return false;
+    };
+    let key = push_unescaped(record, name, s.entities);
+    let value = push_unescaped(record, value, s.entities);
+    record.push_node(key, value, ValueKind::String, parent);
+    s.pos = next;
+    true
+}
+
+/// A leaf element without attributes, `<Name>text</Name>` (most of `System`), as one field;
+/// `false` (nothing consumed) for anything else.
+fn leaf_element(
+    s: &mut Scanner<'_>,
+    record: &mut Record,
+    parent: Option<NodeId>,
+    wanted: Option<&Wanted>,
+) -> bool {
+    let start = s.pos + 1;
+    let bytes = s.bytes;
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'>' => break,
+            b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'<' | b'=' | b'"' | b'\'' | b'!' | b'?' => {
+                return false
+            }
+            _ => i += 1,
+        }
+    }
+    if i == start || i >= bytes.len() {
+        return false;
+    }
+    let name_end = i;
+    let text_start = i + 1;
+    let mut j = text_start;
+    while j < bytes.len() && bytes[j] != b'<' {
+        j += 1;
+    }
+    let name = &bytes[start..name_end];
+    let close = j + 2 + name.len();
+    if bytes.get(j..j + 2) != Some(b"</")
+        || bytes.get(j + 2..close) != Some(name)
+        || bytes.get(close) != Some(&b'>')
+    {
+        return false;
+    }
+    if wanted.is_some_and(|w| !w.contains(name)) {
+        s.pos = close + 1;
+        return true;
+    }
+    let (Ok(name), Ok(text)) = (s.slice(start, name_end), s.slice(text_start, j)) else {
+        return false;
+    };
+    let key = record.push_text(name);
+    let value = push_unescaped(record, text, s.entities);
+    record.push_node(key, value, ValueKind::String, parent);
+    s.pos = close + 1;
+    true
+}
+
+/// Element names a caller needs; others met on the fast paths are skipped (a profile that
+/// keeps no extra fields reads a dozen of an event's forty). Looked up in a small hash table:
+/// a linear scan costs more than storing the field.
+pub(crate) struct Wanted {
+    buckets: Vec<Vec<&'static [u8]>>,
+}
+
+impl Wanted {
+    const BUCKETS: usize = 256;
+
+    fn bucket(name: &[u8]) -> usize {
+        let first = name.first().copied().unwrap_or(0) as usize;
+        let last = name.last().copied().unwrap_or(0) as usize;
+        let middle = name.get(name.len() / 2).copied().unwrap_or(0) as usize;
+        (name.len().wrapping_mul(31) ^ first.wrapping_mul(7) ^ last.wrapping_mul(131) ^ middle)
+            % Self::BUCKETS
+    }
+
+    pub(crate) fn new(names: Vec<&'static str>) -> Self {
+        let mut buckets = vec![Vec::new(); Self::BUCKETS];
+        for name in names {
+            buckets[Self::bucket(name.as_bytes())].push(name.as_bytes());
+        }
+        Wanted { buckets }
+    }
+
+    fn contains(&self, name: &[u8]) -> bool {
+        self.buckets[Self::bucket(name)].contains(&name)
+    }
+}
+
+/// Parses one rendered event into `record` (cleared first), keeping only `wanted` fields when
+/// given.
+pub(crate) fn parse_event(xml: &str, record: &mut Record, wanted: Option<&Wanted>) -> Result<()> {
     record.clear();
     let mut s = Scanner {
         text: xml,
         bytes: xml.as_bytes(),
         pos: 0,
+        entities: memchr::memchr(b'&', xml.as_bytes()).is_some(),
     };
     let mut attrs = Vec::new();
     loop {
@@ -184,7 +330,7 @@ pub(crate) fn parse_event(xml: &str, record: &mut Record) -> Result<()> {
         record.seal();
         return Ok(());
     }
-    content(&mut s, record, None, 1, &mut attrs, false)?;
+    content(&mut s, record, None, 1, &mut attrs, false, wanted)?;
     record.seal();
     Ok(())
 }
@@ -198,6 +344,7 @@ fn content<'a>(
     depth: u32,
     attrs: &mut Vec<(&'a str, &'a str)>,
     event_data: bool,
+    wanted: Option<&Wanted>,
 ) -> Result<Option<Span>> {
     let mut unnamed = 0usize;
     let mut text: Option<String> = None;
@@ -238,6 +385,15 @@ fn content<'a>(
             return Err("elements nested too deep");
         }
         had_child = true;
+        // Fast paths for the two shapes nearly every element has. Unnamed `Data` elements are
+        // numbered by the general path.
+        if event_data {
+            if data_element(s, record, parent, wanted) {
+                continue;
+            }
+        } else if leaf_element(s, record, parent, wanted) {
+            continue;
+        }
         s.pos += 1;
         let name = s.name()?;
         let attrs_start = attrs.len();
@@ -261,21 +417,29 @@ fn content<'a>(
         } else {
             std::borrow::Cow::Borrowed(name)
         };
-        let key_span = push_unescaped(record, &key);
+        let key_span = push_unescaped(record, &key, s.entities);
         let id = record.push_node(key_span, Span::NONE, ValueKind::Object, parent);
         for (i, (attr, value)) in attrs[attrs_start..].iter().enumerate() {
             if Some(attrs_start + i) == key_attr {
                 continue;
             }
             let k = record.push_text(attr);
-            let v = push_unescaped(record, value);
+            let v = push_unescaped(record, value, s.entities);
             record.push_node(k, v, ValueKind::String, Some(id));
         }
         attrs.truncate(attrs_start);
         let child_text = if self_closing {
             None
         } else {
-            content(s, record, Some(id), depth + 1, attrs, name == "EventData")?
+            content(
+                s,
+                record,
+                Some(id),
+                depth + 1,
+                attrs,
+                name == "EventData",
+                wanted,
+            )?
         };
         record.close(id);
         if !record.has_children(id) {
@@ -296,11 +460,11 @@ fn content<'a>(
         if let Some(t) = text {
             all.push_str(&t);
         }
-        return Ok((!all.is_empty()).then(|| push_unescaped(record, &all)));
+        return Ok((!all.is_empty()).then(|| push_unescaped(record, &all, s.entities)));
     }
     // A leaf: its text, usually one chunk straight from the input.
     Ok(Some(match (first_text, text) {
-        (Some((start, end)), None) => push_unescaped(record, s.slice(start, end)?),
+        (Some((start, end)), None) => push_unescaped(record, s.slice(start, end)?, s.entities),
         (None, None) => Span::EMPTY,
         (first, Some(rest)) => {
             let mut all = String::new();
@@ -308,7 +472,7 @@ fn content<'a>(
                 all.push_str(s.slice(start, end)?);
             }
             all.push_str(&rest);
-            push_unescaped(record, &all)
+            push_unescaped(record, &all, s.entities)
         }
     }))
 }
@@ -324,7 +488,7 @@ mod tests {
     #[test]
     fn reads_system_and_named_data() {
         let mut r = Record::new();
-        parse_event(SYSMON, &mut r).unwrap();
+        parse_event(SYSMON, &mut r, None).unwrap();
         assert_eq!(r.get(&Key::new("System.EventID")), Some("1"));
         assert_eq!(
             r.get(&Key::new("System.Provider.Name")),
@@ -351,7 +515,7 @@ mod tests {
     fn unnamed_data_user_data_and_attributes_with_text() {
         let xml = r#"<Event><System><EventID Qualifiers="16384">7036</EventID></System><EventData><Data>a</Data><Data>b</Data><Binary>00</Binary></EventData><UserData><X xmlns="y"><P>1</P></X></UserData></Event>"#;
         let mut r = Record::new();
-        parse_event(xml, &mut r).unwrap();
+        parse_event(xml, &mut r, None).unwrap();
         assert_eq!(r.get(&Key::new("System.EventID")), Some("7036"));
         assert_eq!(r.get(&Key::new("System.EventID.Qualifiers")), Some("16384"));
         assert_eq!(r.get(&Key::new("EventData.Data")), Some("a"));
@@ -368,9 +532,9 @@ mod tests {
             "<Event><System><EventID>1</EventID>",
             "no xml",
         ] {
-            assert!(parse_event(bad, &mut Record::new()).is_err(), "{bad}");
+            assert!(parse_event(bad, &mut Record::new(), None).is_err(), "{bad}");
         }
         let deep = format!("<Event>{}{}</Event>", "<a>".repeat(100), "</a>".repeat(100));
-        assert!(parse_event(&deep, &mut Record::new()).is_err());
+        assert!(parse_event(&deep, &mut Record::new(), None).is_err());
     }
 }

@@ -160,7 +160,7 @@ impl Profile for Ecs {
         }
         let Some(kind) = kind else {
             return Err(Reject::NotMapped(
-                "not mapped: unrecognised record".into(),
+                super::not_mapped("unrecognised record"),
                 "no kind".into(),
             ));
         };

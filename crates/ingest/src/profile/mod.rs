@@ -13,7 +13,7 @@
 mod cloud;
 mod ecs;
 mod web;
-mod windows;
+pub(crate) mod windows;
 mod zeek;
 
 use crate::mapping::Mapping;
@@ -47,17 +47,18 @@ pub const PROFILE_NAMES: &[&str] = &[
 pub enum Mapped {
     /// An event.
     Event(Event),
-    /// No profile maps this record: the reason (`not mapped: Security 4624`) and a detail.
-    NotMapped(String, String),
+    /// No profile maps this record: the reason (`not mapped: Security 4624`, shared by all
+    /// records of that kind) and a detail (may be empty).
+    NotMapped(Arc<str>, String),
     /// The record is malformed for its profile: reason (`wrong field type`) and detail.
     Malformed(String, String),
 }
 
 /// Why a profile did not produce an event.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Reject {
-    /// Not a record this profile maps: reason and detail.
-    NotMapped(String, String),
+    /// Not a record this profile maps: reason and detail (may be empty).
+    NotMapped(Arc<str>, String),
     /// Malformed for this profile: reason and detail.
     Malformed(String, String),
 }
@@ -275,6 +276,31 @@ impl Out {
     }
 }
 
+/// The interned reason `not mapped: <what>`. A log of millions of Security 4624 records repeats
+/// one reason; building it once per thread saves a formatted string per record.
+pub(crate) fn not_mapped(what: &str) -> Arc<str> {
+    thread_local! {
+        static REASONS: std::cell::RefCell<Vec<(Box<str>, Arc<str>)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
+    }
+    REASONS.with(|cell| {
+        let mut reasons = cell.borrow_mut();
+        if let Some((_, reason)) = reasons.iter().find(|(w, _)| **w == *what) {
+            return Arc::clone(reason);
+        }
+        let reason: Arc<str> = if what.starts_with("not mapped") {
+            Arc::from(what)
+        } else {
+            Arc::from(format!("not mapped: {what}"))
+        };
+        if reasons.len() >= 256 {
+            reasons.clear();
+        }
+        reasons.push((what.into(), Arc::clone(&reason)));
+        reason
+    })
+}
+
 /// `None` for empty text and the `-` that Windows, Zeek and web servers write for "no value".
 pub(crate) fn present(value: &str) -> Option<&str> {
     let trimmed = value.trim();
@@ -373,6 +399,7 @@ pub struct Mapper {
     profiles: Vec<Box<dyn Profile>>,
     last: usize,
     forced: bool,
+    forced_by_user: bool,
     mapping: Option<crate::mapping::MappingProfile>,
     out: Out,
     pub(crate) context: Context,
@@ -443,11 +470,25 @@ impl Mapper {
             family,
             profiles,
             last: 0,
+            forced_by_user: profile.is_some(),
             forced,
             mapping: mapping.map(crate::mapping::MappingProfile::new),
             out: Out::new(keep_extra),
             context: Context::default(),
         })
+    }
+
+    /// Whether records can be rejected from their event id, channel and provider alone (EVTX
+    /// with the automatic Windows profile): lets the EVTX decoder skip reading records no
+    /// profile maps.
+    pub(crate) fn windows_prefilter(&self) -> bool {
+        self.family == Family::Evtx && self.mapping.is_none() && !self.forced_by_user
+    }
+
+    /// The EVTX fields the automatic Windows profile reads, when it keeps no extra fields: the
+    /// EVTX decoder then skips the others.
+    pub(crate) fn evtx_fields(&self) -> Option<&'static crate::decode::evtx_xml::Wanted> {
+        (self.windows_prefilter() && !self.out.keep_extra).then(windows::wanted_evtx_fields)
     }
 
     /// Warnings about the last mapped record (drained by the caller).
@@ -493,7 +534,7 @@ impl Mapper {
             Family::Generic => "not mapped: unrecognised record",
         };
         Mapped::NotMapped(
-            what.to_string(),
+            not_mapped(what),
             format!("no profile matches fields {}", record.describe_keys(8)),
         )
     }

@@ -92,7 +92,6 @@ enum ShapeKind {
     Flat,
 }
 
-#[derive(Clone)]
 struct Shape {
     event_id: Vec<Key>,
     channel: Vec<Key>,
@@ -190,11 +189,48 @@ impl Shape {
     }
 }
 
+/// The four shapes' keys, built once per process and shared by every mapper and thread (their
+/// lookup caches are atomics), so starting a source costs nothing: an EVTX directory is often
+/// thousands of small files.
+fn shapes() -> &'static [Shape] {
+    static SHAPES: std::sync::OnceLock<Vec<Shape>> = std::sync::OnceLock::new();
+    SHAPES.get_or_init(|| {
+        [
+            ShapeKind::Evtx,
+            ShapeKind::Flat,
+            ShapeKind::Winlogbeat,
+            ShapeKind::EvtxJson,
+        ]
+        .into_iter()
+        .map(Shape::new)
+        .collect()
+    })
+}
+
+/// The EVTX element names the profile reads: the `System` ones it looks up and every
+/// `EventData` field of [`DATA_FIELDS`] (plus Sysmon's `UtcTime`).
+pub(crate) fn wanted_evtx_fields() -> &'static crate::decode::evtx_xml::Wanted {
+    static WANTED: std::sync::OnceLock<crate::decode::evtx_xml::Wanted> =
+        std::sync::OnceLock::new();
+    WANTED.get_or_init(|| {
+        let mut names: Vec<&'static str> = vec![
+            "Provider",
+            "EventID",
+            "TimeCreated",
+            "Channel",
+            "Computer",
+            "UtcTime",
+        ];
+        names.extend_from_slice(DATA_FIELDS);
+        crate::decode::evtx_xml::Wanted::new(names)
+    })
+}
+
 /// The Windows profile (all four events; see the module documentation).
 #[derive(Clone)]
 pub(crate) struct Windows {
     forced: Option<Forced>,
-    shapes: Vec<Shape>,
+    shapes: &'static [Shape],
     current: usize,
 }
 
@@ -202,15 +238,7 @@ impl Windows {
     pub(crate) fn new(forced: Option<Forced>) -> Self {
         Windows {
             forced,
-            shapes: [
-                ShapeKind::Evtx,
-                ShapeKind::Flat,
-                ShapeKind::Winlogbeat,
-                ShapeKind::EvtxJson,
-            ]
-            .into_iter()
-            .map(Shape::new)
-            .collect(),
+            shapes: shapes(),
             current: 0,
         }
     }
@@ -227,6 +255,122 @@ impl Windows {
         self.current = found;
         Some(found)
     }
+}
+
+/// The events this profile maps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    Security4688,
+    /// Sysmon 1, 3 or 22.
+    Sysmon(u32),
+}
+
+/// Case-insensitive `contains` for ASCII needles, without allocating.
+fn contains_ignore_case(haystack: Option<&str>, needle: &str) -> bool {
+    haystack.is_some_and(|h| {
+        h.as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+    })
+}
+
+/// What a record's channel and provider say about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ChannelFlags {
+    security: bool,
+    sysmon: bool,
+    unlabelled: bool,
+}
+
+impl ChannelFlags {
+    pub(crate) fn of(channel: Option<&str>, provider: Option<&str>) -> Self {
+        // The exact names first: they are what nearly every record carries.
+        let (security, sysmon) = match (channel, provider) {
+            (Some("Security"), _) => (true, false),
+            (Some("Microsoft-Windows-Sysmon/Operational"), _) => (false, true),
+            _ => (
+                channel.is_some_and(|c| c.eq_ignore_ascii_case("security"))
+                    || contains_ignore_case(provider, "security-auditing"),
+                contains_ignore_case(channel, "sysmon") || contains_ignore_case(provider, "sysmon"),
+            ),
+        };
+        ChannelFlags {
+            security,
+            sysmon,
+            unlabelled: channel.is_none() && provider.is_none(),
+        }
+    }
+}
+
+/// Decides from the event id, channel and provider whether a record is one of ours. `has_image`:
+/// the record has Sysmon's `Image` field (used for exports that name no channel).
+pub(crate) fn classify(
+    event_id: u32,
+    channel: Option<&str>,
+    provider: Option<&str>,
+    has_image: bool,
+    forced: Option<Forced>,
+) -> Result<Flavor, Reject> {
+    match forced {
+        Some(Forced::Security4688) => return Ok(Flavor::Security4688),
+        Some(Forced::Sysmon(id)) => return Ok(Flavor::Sysmon(id)),
+        None => {}
+    }
+    let flags = ChannelFlags::of(channel, provider);
+    classify_flags(event_id, channel, provider, flags, has_image)
+}
+
+/// [`classify`] with the channel and provider already read into flags.
+pub(crate) fn classify_flags(
+    event_id: u32,
+    channel: Option<&str>,
+    provider: Option<&str>,
+    flags: ChannelFlags,
+    has_image: bool,
+) -> Result<Flavor, Reject> {
+    let ChannelFlags {
+        security,
+        unlabelled,
+        ..
+    } = flags;
+    let sysmon = flags.sysmon || (unlabelled && matches!(event_id, 1 | 3 | 22) && has_image);
+    let security = security || (unlabelled && event_id == 4688);
+    match (security, sysmon, event_id) {
+        (true, _, 4688) => Ok(Flavor::Security4688),
+        (false, true, 1 | 3 | 22) => Ok(Flavor::Sysmon(event_id)),
+        _ => {
+            // Flat exports without a channel (Sentinel `SecurityEvent` rows) name Security
+            // events by id alone; 4608-6424 is the Security auditing range.
+            let mut what = String::with_capacity(48);
+            if security || (unlabelled && (4608..=6424).contains(&event_id)) {
+                what.push_str("Security");
+            } else if sysmon {
+                what.push_str("Sysmon");
+            } else {
+                match channel.or(provider) {
+                    Some(name) => what.push_str(&crate::error::excerpt(name)),
+                    None => what.push_str("Windows"),
+                }
+            }
+            what.push(' ');
+            what.push_str(itoa(event_id, &mut [0u8; 10]));
+            Err(Reject::NotMapped(super::not_mapped(&what), String::new()))
+        }
+    }
+}
+
+/// Decimal text of a number without `format!`.
+fn itoa(mut n: u32, buf: &mut [u8; 10]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or("")
 }
 
 /// Splits Sysmon's `DOMAIN\user`.
@@ -290,50 +434,21 @@ impl Profile for Windows {
             })?,
             (None, None) => {
                 return Err(Reject::NotMapped(
-                    "not mapped: unrecognised record".into(),
+                    super::not_mapped("unrecognised record"),
                     "no EventID".into(),
                 ))
             }
         };
         let channel = out.first(record, &shape.channel);
         let provider = out.first(record, &shape.provider);
-        let contains = |text: Option<&str>, needle: &str| {
-            text.is_some_and(|t| t.to_ascii_lowercase().contains(needle))
-        };
-        let unlabelled = channel.is_none() && provider.is_none();
+        let has_image = record.find(&shape.data[IMAGE]).is_some();
+        let flavor = classify(event_id, channel, provider, has_image, self.forced)?;
         let data = &shape.data;
-        let sysmon = matches!(self.forced, Some(Forced::Sysmon(_)))
-            || contains(channel, "sysmon")
-            || contains(provider, "sysmon")
-            || (unlabelled
-                && matches!(event_id, 1 | 3 | 22)
-                && record.find(&data[IMAGE]).is_some());
-        let security = matches!(self.forced, Some(Forced::Security4688))
-            || channel.is_some_and(|c| c.eq_ignore_ascii_case("security"))
-            || contains(provider, "security-auditing")
-            || (unlabelled && event_id == 4688);
-        let kind = match (security, sysmon, event_id) {
-            (true, _, 4688) => EventKind::ProcessStart,
-            (false, true, 1) => EventKind::ProcessStart,
-            (false, true, 3) => EventKind::NetworkConnection,
-            (false, true, 22) => EventKind::DnsQuery,
-            _ => {
-                // Flat exports without a channel (Sentinel `SecurityEvent` rows) name Security
-                // events by id alone; 4608-6424 is the Security auditing range.
-                let label = if security || (unlabelled && (4608..=6424).contains(&event_id)) {
-                    "Security".to_string()
-                } else if sysmon {
-                    "Sysmon".to_string()
-                } else {
-                    channel
-                        .or(provider)
-                        .map_or_else(|| "Windows".to_string(), crate::error::excerpt)
-                };
-                return Err(Reject::NotMapped(
-                    format!("not mapped: {label} {event_id}"),
-                    format!("event id {event_id}"),
-                ));
-            }
+        let security = flavor == Flavor::Security4688;
+        let kind = match flavor {
+            Flavor::Security4688 | Flavor::Sysmon(1) => EventKind::ProcessStart,
+            Flavor::Sysmon(3) => EventKind::NetworkConnection,
+            Flavor::Sysmon(_) => EventKind::DnsQuery,
         };
         out.kind(kind);
         out.set(Field::EventCode, Some(&event_id.to_string()));

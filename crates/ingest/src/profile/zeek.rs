@@ -137,10 +137,7 @@ impl Profile for Zeek {
 
     fn map(&mut self, record: &mut Record, context: &Context, out: &mut Out) -> Result<(), Reject> {
         let log_type = self.log_type(record, context).map_err(|name| {
-            Reject::NotMapped(
-                format!("not mapped: zeek {name}"),
-                format!("zeek log {name}"),
-            )
+            Reject::NotMapped(super::not_mapped(&format!("zeek {name}")), String::new())
         })?;
         out.set_from(record, Field::SourceIp, &self.orig_h);
         self.port(record, out, &self.orig_p, Field::SourcePort)?;
