@@ -66,6 +66,9 @@ enum Command {
         after_help = "Example:\n  oddhunt eval masquerade -i logs.jsonl --labels labels.csv"
     )]
     Eval(commands::eval::EvalCmd),
+    /// Write the self-contained HTML report of a findings file
+    #[command(after_help = "Example:\n  oddhunt report findings.jsonl -o report.html")]
+    Report(commands::report::ReportCmd),
     /// Generate realistic synthetic logs with labelled attacks
     #[command(
         after_help = "Example:\n  oddhunt generate --hosts 20 --days 7 --inject masquerade -o logs.jsonl --labels labels.csv"
@@ -112,6 +115,7 @@ fn main() -> ExitCode {
         Command::Hunt(c) => commands::hunt::run(ui, c),
         Command::Eval(c) => commands::eval::run(ui, c),
         Command::Generate(c) => commands::generate::run(ui, c),
+        Command::Report(c) => commands::report::run(ui, c),
         Command::Completions { shell } => {
             clap_complete::generate(
                 *shell,

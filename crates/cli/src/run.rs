@@ -7,9 +7,14 @@ use anyhow::{Context, Result};
 use oddhunt_core::modelfile::{ModelFile, TrainingSummary};
 use oddhunt_core::sanitize::terminal;
 use oddhunt_core::{Event, ScoreDistribution};
+use oddhunt_core::{Finding, Timestamp};
 use oddhunt_detect::pipeline::Outcome;
 use oddhunt_detect::{Detector, Fitted, Model};
 use oddhunt_ingest::IngestSummary;
+use oddhunt_sinks::report::ReportInput;
+use oddhunt_sinks::run::{
+    plot_sample, Histogram, InputRecord, ModelRecord, RunRecord, SkipRecord, ThresholdRecord,
+};
 use oddhunt_sinks::table::TableStyle;
 use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
@@ -249,14 +254,146 @@ pub fn score(
     Ok((scored, summary))
 }
 
-/// Thresholds, excludes and writes findings; returns the outcome.
+/// What a run knew besides its scores, for run records and reports.
+pub struct RunContext<'a> {
+    /// What was read.
+    pub inputs: &'a IngestSummary,
+    /// The model that scored (and where it came from).
+    pub model: Option<ModelRecord>,
+}
+
+/// The run record of a model file's manifest.
+pub fn model_record(file: &ModelFile, path: Option<&Path>) -> ModelRecord {
+    let m = &file.manifest;
+    ModelRecord {
+        path: path.map(|p| p.display().to_string()),
+        oddhunt_version: m.oddhunt_version.clone(),
+        events: m.training.events,
+        subjects: m.training.subjects,
+        first_seen: m.training.first_seen.map(|t| t.to_string()),
+        last_seen: m.training.last_seen.map(|t| t.to_string()),
+        sources: m.training.sources.clone(),
+        settings: m.settings.clone(),
+    }
+}
+
+/// The run record of a model trained in this run.
+pub fn trained_model_record(
+    fitted: &Fitted,
+    training: &TrainingSummary,
+    path: Option<&Path>,
+) -> ModelRecord {
+    ModelRecord {
+        path: path.map(|p| p.display().to_string()),
+        oddhunt_version: env!("CARGO_PKG_VERSION").to_string(),
+        events: training.events,
+        subjects: training.subjects,
+        first_seen: training.first_seen.map(|t| t.to_string()),
+        last_seen: training.last_seen.map(|t| t.to_string()),
+        sources: training.sources.clone(),
+        settings: fitted.model.settings(),
+    }
+}
+
+fn input_record(summary: &IngestSummary) -> InputRecord {
+    let mut skipped: Vec<SkipRecord> = summary
+        .skipped
+        .iter()
+        .map(|(reason, info)| SkipRecord {
+            reason: reason.clone(),
+            count: info.count,
+            examples: info.examples.clone(),
+            error: info.error,
+        })
+        .collect();
+    skipped.sort_by(|a, b| b.error.cmp(&a.error).then(b.count.cmp(&a.count)));
+    InputRecord {
+        sources: summary.sources.iter().take(200).cloned().collect(),
+        bytes: summary.bytes,
+        records: summary.records,
+        events_by_kind: summary
+            .events_by_kind
+            .iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .collect(),
+        skipped,
+        first_seen: summary.first_seen.map(|t| t.to_string()),
+        last_seen: summary.last_seen.map(|t| t.to_string()),
+    }
+}
+
+/// The run record of one detector's outcome.
+pub fn run_record(detector: &dyn Detector, outcome: &Outcome, run: RunContext<'_>) -> RunRecord {
+    let measure = outcome
+        .findings
+        .iter()
+        .chain(&outcome.background)
+        .next()
+        .map(|f| f.scored.measure.name.clone())
+        .unwrap_or_default();
+    RunRecord {
+        detector: detector.name().to_string(),
+        description: detector.description().to_string(),
+        subject: detector.subject().to_string(),
+        measure,
+        finished: Some(now().to_string()),
+        inputs: input_record(run.inputs),
+        model: run.model,
+        threshold: ThresholdRecord {
+            rule: outcome.cut.rule.to_string(),
+            basis: outcome.cut.basis.to_string(),
+            value: outcome.cut.value,
+            derivation: outcome.cut.derivation.clone(),
+        },
+        scored: outcome.scored,
+        alerts: outcome.alerts,
+        reported: outcome.reported().count(),
+        excluded: outcome.excluded.clone(),
+        histogram: Histogram::of(&outcome.scores, 50),
+        points: plot_sample(
+            outcome.findings.iter().chain(&outcome.background),
+            10_000,
+            2_000,
+        ),
+    }
+}
+
+/// The current time.
+pub fn now() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_nanos()).ok())
+        .map(|n| Timestamp::from_unix_nanos(n - n.rem_euclid(1_000_000)))
+        .unwrap_or(Timestamp::from_unix_nanos(0))
+}
+
+/// Writes the HTML report of `findings` and `runs` to `path`.
+pub fn write_report(
+    path: &Path,
+    title: &str,
+    findings: &[Finding],
+    runs: &[RunRecord],
+) -> Result<()> {
+    let page = oddhunt_sinks::report::render(&ReportInput {
+        title,
+        generated: now().to_string(),
+        findings,
+        runs,
+    });
+    std::fs::write(path, page).with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Thresholds, excludes and writes findings (and, in JSON lines, the run record after them; with
+/// `--report`, the HTML report); returns the outcome and its run record.
 pub fn report_findings(
     ctx: Ui,
     detector: &dyn Detector,
     scored: Vec<oddhunt_core::Scored>,
     training: Option<&ScoreDistribution>,
     args: &FindingArgs,
-) -> Result<Outcome> {
+    run: RunContext<'_>,
+) -> Result<(Outcome, RunRecord)> {
     let rule = args.rule(detector.default_threshold())?;
     let exclusions = args.exclusions()?;
     let outcome = oddhunt_detect::pipeline::apply(
@@ -284,8 +421,32 @@ pub fn report_findings(
             eprintln!("  excluded by rule {:?}: {n}", terminal(rule));
         }
     }
-    write_findings(detector, &outcome, args)?;
-    Ok(outcome)
+    let record = run_record(detector, &outcome, run);
+    let chosen = chosen_findings(&outcome, args);
+    write_findings(detector, &chosen, &record, args)?;
+    if let Some(path) = &args.report {
+        let owned: Vec<Finding> = chosen.into_iter().cloned().collect();
+        write_report(
+            path,
+            &format!("oddhunt {} findings", detector.name()),
+            &owned,
+            std::slice::from_ref(&record),
+        )?;
+        if !ctx.quiet {
+            eprintln!("report written to {}", path.display());
+        }
+    }
+    Ok((outcome, record))
+}
+
+/// The findings a run writes: alerts (and excluded ones with `--show-excluded`), or everything
+/// with `--all`.
+fn chosen_findings<'a>(outcome: &'a Outcome, args: &FindingArgs) -> Vec<&'a Finding> {
+    outcome
+        .findings
+        .iter()
+        .filter(|f| args.all || (f.alert && (f.excluded_by.is_none() || args.show_excluded)))
+        .collect()
 }
 
 fn output_format(args: &FindingArgs) -> FindingFormat {
@@ -305,12 +466,12 @@ fn output_format(args: &FindingArgs) -> FindingFormat {
     }
 }
 
-fn write_findings(detector: &dyn Detector, outcome: &Outcome, args: &FindingArgs) -> Result<()> {
-    let chosen: Vec<&oddhunt_core::Finding> = outcome
-        .findings
-        .iter()
-        .filter(|f| args.all || (f.alert && (f.excluded_by.is_none() || args.show_excluded)))
-        .collect();
+fn write_findings(
+    detector: &dyn Detector,
+    chosen: &[&Finding],
+    record: &RunRecord,
+    args: &FindingArgs,
+) -> Result<()> {
     let mut out: Box<dyn Write> = match &args.output {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -340,17 +501,20 @@ fn write_findings(detector: &dyn Detector, outcome: &Outcome, args: &FindingArgs
                 }
             }
         }
-        FindingFormat::Jsonl => oddhunt_sinks::jsonl::write_findings(&mut out, chosen)?,
+        FindingFormat::Jsonl => {
+            oddhunt_sinks::jsonl::write_findings(&mut out, chosen.iter().copied())?;
+            oddhunt_sinks::jsonl::write_records(&mut out, [&record.to_json()])?;
+        }
         FindingFormat::Json => {
             serde_json::to_writer_pretty(&mut out, &chosen)?;
             writeln!(out)?;
         }
         FindingFormat::Csv => {
-            let owned: Vec<oddhunt_core::Finding> = chosen.into_iter().cloned().collect();
+            let owned: Vec<oddhunt_core::Finding> = chosen.iter().map(|f| (*f).clone()).collect();
             oddhunt_sinks::csv::write_findings(&mut out, &owned)?;
         }
         FindingFormat::Loganalytics => {
-            for f in chosen {
+            for f in chosen.iter().copied() {
                 let records = detector
                     .seed_records(f)
                     .unwrap_or_else(|| vec![generic_record(f)]);

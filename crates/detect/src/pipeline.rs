@@ -20,7 +20,13 @@ pub struct Outcome {
     pub excluded: Vec<(String, usize)>,
     /// All finite scores of the batch (for distribution plots).
     pub scores: Vec<f64>,
+    /// Without `all`: an evenly spaced sample (by score) of the subjects that are not findings,
+    /// at most [`BACKGROUND_SAMPLE`], so plots can show the findings against the rest.
+    pub background: Vec<Finding>,
 }
+
+/// Most non-alert subjects kept for plots when not writing `--all`.
+pub const BACKGROUND_SAMPLE: usize = 2_000;
 
 impl Outcome {
     /// Findings that are alerts and not excluded.
@@ -70,7 +76,22 @@ pub fn apply(
         }
         .then(a.cmp(&b))
     });
+    let background_order: Vec<usize> = if all {
+        Vec::new()
+    } else {
+        let mut rest: Vec<usize> = (0..scored.len()).filter(|&i| !is_alert[i]).collect();
+        rest.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+        let stride = rest.len().div_ceil(BACKGROUND_SAMPLE).max(1);
+        rest.into_iter().step_by(stride).collect()
+    };
     let mut slots: Vec<Option<Scored>> = scored.into_iter().map(Some).collect();
+    let background: Vec<Finding> = background_order
+        .into_iter()
+        .filter_map(|i| {
+            let s = slots[i].take()?;
+            Some(Finding::new(detector, s, cut.value, false, Severity::Low))
+        })
+        .collect();
     let mut findings: Vec<Finding> = order
         .into_iter()
         .filter_map(|i| {
@@ -95,6 +116,7 @@ pub fn apply(
         alerts,
         excluded,
         scores: scores.into_iter().filter(|s| s.is_finite()).collect(),
+        background,
     })
 }
 

@@ -35,17 +35,33 @@ pub fn write_event(out: &mut dyn Write, event: &Event) -> Result<(), SinkError> 
     Ok(())
 }
 
-/// Reads findings written by [`write_findings`]; errors name the line.
-pub fn read_findings(input: impl std::io::BufRead, origin: &str) -> Result<Vec<Finding>, String> {
-    let mut out = Vec::new();
+/// What a findings file holds: findings and the run records written after them.
+#[derive(Debug, Default)]
+pub struct FindingsFile {
+    /// Findings, in file order.
+    pub findings: Vec<Finding>,
+    /// Run records, in file order.
+    pub runs: Vec<crate::run::RunRecord>,
+}
+
+/// Reads findings and run records written by [`write_findings`] and
+/// [`crate::run::RunRecord::to_json`]; errors name the line.
+pub fn read_findings(input: impl std::io::BufRead, origin: &str) -> Result<FindingsFile, String> {
+    let mut out = FindingsFile::default();
     for (i, line) in input.lines().enumerate() {
-        let line = line.map_err(|e| format!("{origin}:{}: {e}", i + 1))?;
+        let at = |e: &dyn std::fmt::Display| format!("{origin}:{}: {e}", i + 1);
+        let line = line.map_err(|e| at(&e))?;
         if line.trim().is_empty() {
             continue;
         }
-        let f: Finding =
-            serde_json::from_str(&line).map_err(|e| format!("{origin}:{}: {e}", i + 1))?;
-        out.push(f);
+        let object: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&line).map_err(|e| at(&e))?;
+        if let Some(run) = crate::run::RunRecord::from_json(&object) {
+            out.runs.push(run.map_err(|e| at(&e))?);
+            continue;
+        }
+        out.findings
+            .push(Finding::from_json(object).map_err(|e| at(&e))?);
     }
     Ok(out)
 }

@@ -6,10 +6,14 @@
 //!
 //! - [`table`]: tables for people on a terminal, fitted to its width;
 //! - [`jsonl`]: JSON lines with ECS-style names, ingestible by a SIEM and by `oddhunt report`;
-//! - [`csv`]: CSV for spreadsheets, safe against formula injection.
+//! - [`csv`]: CSV for spreadsheets, safe against formula injection;
+//! - [`run`]: run records (what a detector read, its threshold, a sample of scores);
+//! - [`report`]: the self-contained interactive HTML report.
 
 pub mod csv;
 pub mod jsonl;
+pub mod report;
+pub mod run;
 pub mod table;
 
 /// Output errors.

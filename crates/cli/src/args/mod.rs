@@ -139,6 +139,10 @@ pub struct FindingArgs {
     #[arg(short = 'o', long, value_name = "FILE", global = true)]
     pub output: Option<PathBuf>,
 
+    /// Also write the self-contained HTML report here
+    #[arg(long, value_name = "REPORT.html", global = true)]
+    pub report: Option<PathBuf>,
+
     /// Show at most this many findings in the table (all are written in other formats)
     #[arg(long, value_name = "N", default_value_t = 50, global = true)]
     pub limit: usize,

@@ -6,7 +6,9 @@
 
 use super::Status;
 use crate::args::{FindingArgs, FindingFormat, InputArgs};
-use crate::run::{report_findings, save_model, score, train, Ui};
+use crate::run::{
+    report_findings, save_model, score, train, trained_model_record, write_report, RunContext, Ui,
+};
 use anyhow::{Context, Result};
 use clap::Args;
 use oddhunt_core::{Finding, Timestamp};
@@ -145,16 +147,14 @@ pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
     )];
     let findings_path = cmd.out.join("findings.jsonl");
     let mut all_findings: Vec<Finding> = Vec::new();
+    let mut runs = Vec::new();
     let mut quality = Vec::new();
     for (detector, train_on, score_on) in &detectors {
         let (fitted, training, _) = train(quiet, detector.as_ref(), &input_of(train_on))?;
-        save_model(
-            detector.as_ref(),
-            &fitted,
-            training,
-            &models.join(format!("{}.oddhunt", detector.name())),
-        )?;
-        let (scored, _) = score(quiet, fitted.model.as_ref(), &input_of(score_on))?;
+        let model_path = models.join(format!("{}.oddhunt", detector.name()));
+        let model = trained_model_record(&fitted, &training, Some(&model_path));
+        save_model(detector.as_ref(), &fitted, training, &model_path)?;
+        let (scored, inputs) = score(quiet, fitted.model.as_ref(), &input_of(score_on))?;
         let args = FindingArgs {
             threshold: None,
             threshold_basis: crate::args::BasisArg::Batch,
@@ -164,12 +164,24 @@ pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
             format: Some(FindingFormat::Table),
             output: None,
             limit: 10,
+            report: None,
             fail_on_findings: false,
         };
         if !ui.quiet {
             println!("\n== {}: {} ==", detector.name(), detector.description());
         }
-        let outcome = report_findings(quiet, detector.as_ref(), scored, None, &args)?;
+        let (outcome, run) = report_findings(
+            quiet,
+            detector.as_ref(),
+            scored,
+            None,
+            &args,
+            RunContext {
+                inputs: &inputs,
+                model: Some(model),
+            },
+        )?;
+        runs.push(run);
         let injected: HashSet<&str> = labels
             .iter()
             .filter(|l| l.detector == detector.name())
@@ -200,7 +212,18 @@ pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
     }
     let mut f = create(&findings_path)?;
     oddhunt_sinks::jsonl::write_findings(&mut f, &all_findings)?;
+    oddhunt_sinks::jsonl::write_records(
+        &mut f,
+        runs.iter().map(|r| r.to_json()).collect::<Vec<_>>().iter(),
+    )?;
     f.flush()?;
+    let report_path = cmd.out.join("report.html");
+    write_report(
+        &report_path,
+        "oddhunt demo: one day of a generated organisation",
+        &all_findings,
+        &runs,
+    )?;
     let mut q = create(&cmd.out.join("quality.json"))?;
     serde_json::to_writer_pretty(&mut q, &quality)?;
     q.flush()?;
@@ -217,7 +240,8 @@ pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
         );
     }
     println!(
-        "\nfindings: {}   labels: {}   models: {}   ({:.1} s)",
+        "\nreport: {}   findings: {}   labels: {}   models: {}   ({:.1} s)",
+        report_path.display(),
         findings_path.display(),
         labels_path.display(),
         models.display(),

@@ -2,7 +2,9 @@
 
 use super::{status, Status};
 use crate::args::{DetectorArgs, FindingArgs, InputArgs};
-use crate::run::{report_findings, save_model, score, train, Spool, Ui};
+use crate::run::{
+    report_findings, save_model, score, train, trained_model_record, RunContext, Spool, Ui,
+};
 use anyhow::Result;
 use clap::Args;
 use oddhunt_core::ScoreDistribution;
@@ -30,7 +32,7 @@ pub fn run(ui: Ui, cmd: &HuntCmd) -> Result<Status> {
     cmd.findings.validate()?;
     let detector = cmd.detector.build()?;
     let (input, spool) = Spool::stdin_if_needed(&cmd.input, !detector.scores_while_training())?;
-    let (mut fitted, training, _) = train(ui, detector.as_ref(), &input)?;
+    let (mut fitted, training, inputs) = train(ui, detector.as_ref(), &input)?;
     let distribution = ScoreDistribution::from_scores(&fitted.training_scores);
     let scored = match fitted.scored_training.take() {
         Some(scored) => scored,
@@ -43,18 +45,23 @@ pub fn run(ui: Ui, cmd: &HuntCmd) -> Result<Status> {
             scored
         }
     };
+    let model = trained_model_record(&fitted, &training, cmd.save_model.as_deref());
     if let Some(path) = &cmd.save_model {
         save_model(detector.as_ref(), &fitted, training, path)?;
         if !ui.quiet {
             eprintln!("model written to {}", path.display());
         }
     }
-    let outcome = report_findings(
+    let (outcome, _) = report_findings(
         ui,
         detector.as_ref(),
         scored,
         Some(&distribution),
         &cmd.findings,
+        RunContext {
+            inputs: &inputs,
+            model: Some(model),
+        },
     )?;
     Ok(status(
         outcome.reported().count(),

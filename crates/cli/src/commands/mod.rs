@@ -6,6 +6,7 @@ pub mod eval;
 pub mod events;
 pub mod generate;
 pub mod hunt;
+pub mod report;
 pub mod score;
 pub mod train;
 

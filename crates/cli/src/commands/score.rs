@@ -2,7 +2,7 @@
 
 use super::{status, Status};
 use crate::args::{FindingArgs, InputArgs};
-use crate::run::{report_findings, score, Ui};
+use crate::run::{model_record, report_findings, score, RunContext, Ui};
 use anyhow::Result;
 use clap::Args;
 use oddhunt_core::modelfile::ModelFile;
@@ -43,13 +43,17 @@ pub fn run(ui: Ui, cmd: &ScoreCmd) -> Result<Status> {
             }
         );
     }
-    let (scored, _) = score(ui, model.as_ref(), &cmd.input)?;
-    let outcome = report_findings(
+    let (scored, inputs) = score(ui, model.as_ref(), &cmd.input)?;
+    let (outcome, _) = report_findings(
         ui,
         detector.as_ref(),
         scored,
         file.manifest.score_distribution.as_ref(),
         &cmd.findings,
+        RunContext {
+            inputs: &inputs,
+            model: Some(model_record(&file, Some(&cmd.model))),
+        },
     )?;
     Ok(status(
         outcome.reported().count(),
