@@ -55,8 +55,12 @@ fn key_text(record: &SessionRecord) -> String {
 
 fn factor_json(factor: &Factor) -> Value {
     match factor {
-        Factor::Start { probability } => json!({"kind": "start", "probability": number(*probability)}),
-        Factor::Prior { probability } => json!({"kind": "prior", "probability": number(*probability)}),
+        Factor::Start { probability } => {
+            json!({"kind": "start", "probability": number(*probability)})
+        }
+        Factor::Prior { probability } => {
+            json!({"kind": "prior", "probability": number(*probability)})
+        }
         Factor::Transition { from, probability } => {
             json!({"kind": "transition", "from": from, "probability": number(*probability)})
         }
@@ -179,13 +183,19 @@ impl SequenceModel {
         explanation.insert("geo_mean".into(), opts.use_geo_mean.into());
         explanation.insert("late".into(), record.late.into());
 
-        let mut scored = Scored::new(record.id.clone(), f64::NAN, Measure::new("likelihood", f64::NAN));
+        let mut scored = Scored::new(
+            record.id.clone(),
+            f64::NAN,
+            Measure::new("likelihood", f64::NAN),
+        );
         scored.first_seen = record.start;
         scored.last_seen = record.end.or(record.start);
         scored.provenance = record.provenance.clone();
         for (field, value) in &record.keys {
             if let Some(v) = value {
-                scored.context.insert(field.ecs_name().to_string(), v.clone());
+                scored
+                    .context
+                    .insert(field.ecs_name().to_string(), v.clone());
             }
         }
         let who = key_text(record);
@@ -209,9 +219,7 @@ impl SequenceModel {
                 return scored;
             }
         };
-        let geomean = explained
-            .session_likelihood
-            .powf(1.0 / total.max(1) as f64);
+        let geomean = explained.session_likelihood.powf(1.0 / total.max(1) as f64);
         explanation.insert("likelihood".into(), number(explained.rarest.likelihood));
         explanation.insert(
             "session_likelihood".into(),
@@ -240,7 +248,12 @@ impl SequenceModel {
                 "; {} command{} never seen in training ({})",
                 unseen.len(),
                 if unseen.len() == 1 { "" } else { "s" },
-                unseen.iter().take(3).copied().collect::<Vec<_>>().join(", ")
+                unseen
+                    .iter()
+                    .take(3)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         };
 
@@ -341,7 +354,10 @@ pub fn seed_records(finding: &Finding) -> Vec<Map<String, Value>> {
     r.insert("Operation_list".into(), get("commands"));
     r.insert("duration".into(), get("duration_seconds"));
     r.insert("number_events".into(), get("commands_total"));
-    r.insert(format!("rarest_window{window}_likelihood"), get("likelihood"));
+    r.insert(
+        format!("rarest_window{window}_likelihood"),
+        get("likelihood"),
+    );
     r.insert(
         format!("rarest_window{window}"),
         e.get("rarest_window")

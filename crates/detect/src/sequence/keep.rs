@@ -99,7 +99,8 @@ impl Kept {
     pub(crate) fn into_sessions(mut self) -> Vec<SessionRecord> {
         if self.sampled {
             self.reduce();
-            self.sessions.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+            self.sessions
+                .sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
         }
         self.sessions.into_iter().map(|(_, s)| s).collect()
     }
@@ -135,10 +136,16 @@ mod tests {
         assert!(!one.complete());
         let mut a = Kept::new(10_000);
         let mut b = Kept::new(10_000);
-        (0..n).rev().filter(|i| i % 3 == 0).for_each(|i| a.push(session(i)));
-        (0..n).filter(|i| i % 3 != 0).for_each(|i| b.push(session(i)));
+        (0..n)
+            .rev()
+            .filter(|i| i % 3 == 0)
+            .for_each(|i| a.push(session(i)));
+        (0..n)
+            .filter(|i| i % 3 != 0)
+            .for_each(|i| b.push(session(i)));
         a.merge(b);
-        let ids = |k: Kept| -> Vec<String> { k.into_sessions().into_iter().map(|s| s.id).collect() };
+        let ids =
+            |k: Kept| -> Vec<String> { k.into_sessions().into_iter().map(|s| s.id).collect() };
         let (x, y) = (ids(one), ids(a));
         assert_eq!(x.len(), SAMPLE);
         assert_eq!(x, y, "the sample of the merge is the sample of the union");

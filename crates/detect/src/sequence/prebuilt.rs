@@ -49,8 +49,7 @@ pub fn parse_session_line(
     line: &str,
     session_type: SessionType,
 ) -> Result<PrebuiltSession, String> {
-    let value: Value =
-        serde_json::from_str(line).map_err(|e| format!("not a JSON value: {e}"))?;
+    let value: Value = serde_json::from_str(line).map_err(|e| format!("not a JSON value: {e}"))?;
     let mut session = PrebuiltSession {
         id: None,
         user: None,
@@ -124,7 +123,10 @@ fn text_member(object: &mut Map<String, Value>, name: &str) -> Result<Option<Str
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
         Some(Value::Number(n)) => Ok(Some(n.to_string())),
-        Some(other) => Err(format!("{name:?} must be a string, not {}", kind_of(&other))),
+        Some(other) => Err(format!(
+            "{name:?} must be a string, not {}",
+            kind_of(&other)
+        )),
     }
 }
 
@@ -153,7 +155,10 @@ fn value_text(value: Value) -> Option<String> {
 fn param_name(value: Value) -> Result<String, String> {
     match value {
         Value::String(s) => Ok(s),
-        other => Err(format!("a param name must be a string, not {}", kind_of(&other))),
+        other => Err(format!(
+            "a param name must be a string, not {}",
+            kind_of(&other)
+        )),
     }
 }
 
@@ -163,7 +168,9 @@ fn command(value: Value, session_type: SessionType) -> Result<Command, String> {
         Value::Object(mut object) => {
             let name = match object.remove("name") {
                 Some(Value::String(name)) => name,
-                Some(other) => return Err(format!("name must be a string, not {}", kind_of(&other))),
+                Some(other) => {
+                    return Err(format!("name must be a string, not {}", kind_of(&other)))
+                }
                 None => return Err("an object command needs a \"name\"".into()),
             };
             (name, object.remove("params").unwrap_or(Value::Null))
@@ -184,11 +191,12 @@ fn command(value: Value, session_type: SessionType) -> Result<Command, String> {
                     Value::String(name) => pairs.push((name, None)),
                     Value::Array(pair) => {
                         let mut pair = pair.into_iter();
-                        let (Some(name), value, None) = (pair.next(), pair.next(), pair.next())
+                        let (Some(name), Some(value), None) =
+                            (pair.next(), pair.next(), pair.next())
                         else {
                             return Err("a param pair must be [name, value]".into());
                         };
-                        pairs.push((param_name(name)?, value.and_then(value_text)));
+                        pairs.push((param_name(name)?, value_text(value)));
                     }
                     Value::Object(mut object) => {
                         let name = object
@@ -236,7 +244,10 @@ mod tests {
     fn reads_both_shapes_and_every_command_layout() {
         let s = parse_session_line(r#"["Set-User", "Set-Mailbox"]"#, SessionType::CmdsOnly)
             .expect("array");
-        assert_eq!(s.commands, vec![Command::new("Set-User"), Command::new("Set-Mailbox")]);
+        assert_eq!(
+            s.commands,
+            vec![Command::new("Set-User"), Command::new("Set-Mailbox")]
+        );
         assert_eq!(s.id, None);
 
         let line = r#"{"id": 7, "user": "bob", "start": "2024-03-04T09:00:00Z", "nCmds": 3,
@@ -266,7 +277,10 @@ mod tests {
         );
         // The params type keeps names only; the cmds type names only.
         let p = parse_session_line(line, SessionType::CmdsParamsOnly).expect("params");
-        assert_eq!(p.commands[1], Command::new("B").param("x").param("y").param("z"));
+        assert_eq!(
+            p.commands[1],
+            Command::new("B").param("x").param("y").param("z")
+        );
         let c = parse_session_line(line, SessionType::CmdsOnly).expect("cmds");
         assert_eq!(c.commands[1], Command::new("B"));
     }
@@ -280,15 +294,17 @@ mod tests {
             (r#"{"id": "x"}"#, "needs a \"session\""),
             (r#"{"session": "Set-User"}"#, "must be an array of commands"),
             (r#"[1]"#, "command 1: expected a string"),
-            (r#"["a", {"params": []}]"#, "command 2: an object command needs a \"name\""),
+            (
+                r#"["a", {"params": []}]"#,
+                "command 2: an object command needs a \"name\"",
+            ),
             (r#"[{"name": "a", "params": [["x"]]}]"#, "[name, value]"),
             (r#"[{"name": "a", "params": 3}]"#, "params must be"),
             (r#"{"session": ["a"], "start": "yesterday"}"#, "\"start\""),
             (r#"{"session": ["a"], "id": [1]}"#, "id must be"),
         ];
         for (line, expected) in cases {
-            let err = parse_session_line(line, SessionType::CmdsParamsValues)
-                .expect_err(line);
+            let err = parse_session_line(line, SessionType::CmdsParamsValues).expect_err(line);
             assert!(err.contains(expected), "{line}: {err}");
         }
     }

@@ -228,7 +228,8 @@ impl SessionBuilder {
         let sessionizer = match &mut self.sessionizer {
             Some(s) => s,
             None => {
-                let made = Sessionizer::new(resolved.keys.len(), resolved.limits, resolved.lateness);
+                let made =
+                    Sessionizer::new(resolved.keys.len(), resolved.limits, resolved.lateness);
                 match made {
                     Ok(s) => self.sessionizer.insert(s),
                     Err(_) => {
@@ -265,11 +266,7 @@ impl SessionBuilder {
     pub(crate) fn finish(&mut self) -> Vec<SessionRecord> {
         let keys = &self.resolved.keys;
         match self.sessionizer.take() {
-            Some(s) => s
-                .finish()
-                .into_iter()
-                .map(|s| to_record(keys, s))
-                .collect(),
+            Some(s) => s.finish().into_iter().map(|s| to_record(keys, s)).collect(),
             None => Vec::new(),
         }
     }
