@@ -6,8 +6,10 @@
 //! attacks injected and written to a labels file. Everything is deterministic for a seed.
 //!
 //! - [`windows`]: process creations as Sentinel `SecurityEvent` 4688 rows (JSON lines).
+//! - [`exchange`]: Exchange Online admin cmdlets as Office 365 audit records (JSON lines).
 
 pub mod environment;
+pub mod exchange;
 pub mod windows;
 
 pub use environment::Environment;
