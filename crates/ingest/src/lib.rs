@@ -156,6 +156,9 @@ impl FromStr for OnError {
 /// Default largest record (line, JSON value, CSV row) accepted: 64 MiB.
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
 
+/// Largest record size limit that can be set: 1 GiB (a record's text is addressed with 31 bits).
+pub const MAX_RECORD_LIMIT: usize = 1 << 30;
+
 /// How to read the inputs.
 #[derive(Clone, Debug)]
 pub struct IngestOptions {
@@ -212,10 +215,10 @@ impl IngestOptions {
                 return Err(IngestError::Options("--columns names no column".into()));
             }
         }
-        if self.max_record_bytes == 0 {
-            return Err(IngestError::Options(
-                "the record size limit must be positive".into(),
-            ));
+        if self.max_record_bytes == 0 || self.max_record_bytes > MAX_RECORD_LIMIT {
+            return Err(IngestError::Options(format!(
+                "the record size limit must be between 1 byte and {MAX_RECORD_LIMIT} bytes"
+            )));
         }
         Ok(())
     }

@@ -12,7 +12,7 @@
 //! where it matched last, so records of one schema are looked up in O(1).
 
 use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Marker for "no node" / "no span".
@@ -71,7 +71,20 @@ pub struct Record {
     base: u32,
     /// `(string node, expanded container)` pairs, so each string is parsed at most once.
     expanded: Vec<(u32, u32)>,
+    /// Column names of tabular sources (CSV, Zeek, W3C), stored once per header instead of
+    /// once per row; key spans with [`KEY_TEXT`] set point here.
+    column_text: String,
+    columns: Vec<Span>,
+    /// Identifies the current columns (0: none): lookups remember the schema they matched in.
+    schema: u32,
 }
+
+/// Marks a key span that points into the column names rather than the record's text.
+const KEY_TEXT: u32 = 1 << 31;
+
+/// Schema ids are unique per process, so a key's cached position is never trusted for another
+/// header.
+static NEXT_SCHEMA: AtomicU32 = AtomicU32::new(1);
 
 /// A lookup path into records, caching where it matched last. The cache is a relaxed atomic
 /// (a plain load and store on common CPUs) so profiles can be shared with the evtx crate's
@@ -80,6 +93,8 @@ pub struct Record {
 pub struct Key {
     path: Arc<str>,
     hint: AtomicU32,
+    /// `(schema id << 32) | column` of the last tabular match (`u64::MAX`: absent there).
+    column: AtomicU64,
 }
 
 impl Clone for Key {
@@ -87,6 +102,7 @@ impl Clone for Key {
         Key {
             path: Arc::clone(&self.path),
             hint: AtomicU32::new(self.hint.load(Ordering::Relaxed)),
+            column: AtomicU64::new(self.column.load(Ordering::Relaxed)),
         }
     }
 }
@@ -97,6 +113,7 @@ impl Key {
         Key {
             path: path.into(),
             hint: AtomicU32::new(NONE),
+            column: AtomicU64::new(0),
         }
     }
 
@@ -127,6 +144,59 @@ impl Record {
         self.nodes.clear();
         self.base = 0;
         self.expanded.clear();
+    }
+
+    /// Sets the column names of a tabular source (kept across [`Record::clear`]); rows are then
+    /// built with [`Record::push_column`].
+    pub fn set_columns<S: AsRef<str>>(&mut self, names: &[S]) {
+        self.column_text.clear();
+        self.columns.clear();
+        for name in names {
+            let start = self.column_text.len();
+            self.column_text.push_str(name.as_ref());
+            self.columns.push(Span {
+                start: start as u32 | KEY_TEXT,
+                len: name.as_ref().len() as u32,
+            });
+        }
+        self.schema = NEXT_SCHEMA.fetch_add(1, Ordering::Relaxed).max(1);
+    }
+
+    /// Appends the value of column `index` (`None`: unset). Columns must be pushed in order,
+    /// all of them, starting from a cleared record.
+    pub fn push_column(&mut self, index: usize, value: Option<&str>) -> NodeId {
+        let key = self.columns.get(index).copied().unwrap_or(Span::EMPTY);
+        match value {
+            Some(v) => {
+                let value = self.push_text(v);
+                self.push_node(key, value, ValueKind::String, None)
+            }
+            None => self.push_node(key, Span::NONE, ValueKind::Null, None),
+        }
+    }
+
+    /// Appends a whole line's text once; its fields are then added with
+    /// [`Record::push_column_at`] as spans into it (no copy per field).
+    pub(crate) fn push_line(&mut self, line: &str) -> u32 {
+        let start = self.text.len() as u32;
+        self.text.reserve(line.len() * 2);
+        self.text.push_str(line);
+        start
+    }
+
+    /// Appends column `index` whose value is `len` bytes of the text at `start` (see
+    /// [`Record::push_line`]).
+    pub(crate) fn push_column_at(&mut self, index: usize, start: u32, len: u32) -> NodeId {
+        let key = self.columns.get(index).copied().unwrap_or(Span::EMPTY);
+        self.push_node(key, Span { start, len }, ValueKind::String, None)
+    }
+
+    /// Whether the record's nodes are exactly its columns, in order (lookups may then go by
+    /// column).
+    fn tabular(&self) -> bool {
+        self.schema != 0
+            && self.nodes.len() == self.columns.len()
+            && self.base as usize == self.columns.len()
     }
 
     /// Number of nodes.
@@ -247,10 +317,12 @@ impl Record {
         if span.start == NONE {
             return "";
         }
-        let start = span.start as usize;
-        self.text
-            .get(start..start + span.len as usize)
-            .unwrap_or("")
+        let (text, start) = if span.start & KEY_TEXT != 0 {
+            (&self.column_text, (span.start & !KEY_TEXT) as usize)
+        } else {
+            (&self.text, span.start as usize)
+        };
+        text.get(start..start + span.len as usize).unwrap_or("")
     }
 
     /// The node's own key (empty for array elements).
@@ -316,6 +388,20 @@ impl Record {
 
     /// Finds the node a key names.
     pub fn find(&self, key: &Key) -> Option<NodeId> {
+        if self.tabular() {
+            // Rows of one header: the column a key names is known after the first row.
+            let cached = key.column.load(Ordering::Relaxed);
+            if (cached >> 32) as u32 == self.schema {
+                let column = cached as u32;
+                return (column != NONE).then_some(column);
+            }
+            let found = self.find_in(0, self.decoded_len(), &key.path, false);
+            key.column.store(
+                (u64::from(self.schema) << 32) | u64::from(found.unwrap_or(NONE)),
+                Ordering::Relaxed,
+            );
+            return found;
+        }
         let hint = key.hint.load(Ordering::Relaxed);
         if hint < self.decoded_len() && self.node_has_path(hint, &key.path) {
             return Some(hint);

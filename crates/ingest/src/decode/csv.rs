@@ -72,6 +72,7 @@ pub(crate) fn decode(
     let mut columns: Option<Vec<String>> = table
         .columns
         .map(|c| c.iter().map(|s| s.trim().to_string()).collect());
+    let mut columns_changed = columns.is_some();
     let mut row = csv::ByteRecord::new();
     let mut record = Record::new();
     loop {
@@ -120,6 +121,7 @@ pub(crate) fn decode(
                 names.push(name);
             }
             columns = Some(names);
+            columns_changed = true;
             continue;
         };
         if row.len() == 1 && row.get(0).is_some_and(|f| f.is_empty()) {
@@ -144,10 +146,28 @@ pub(crate) fn decode(
             }
             continue;
         }
+        if columns_changed {
+            record.set_columns(names);
+            columns_changed = false;
+        }
         record.clear();
-        for (name, field) in names.iter().zip(row.iter()) {
-            let value = text(field, sink, position);
-            record.push_field(name, Some(&value));
+        // The row's fields sit back to back in one buffer: copy it once and point into it.
+        match std::str::from_utf8(row.as_slice()) {
+            Ok(all) => {
+                let base = record.push_line(all);
+                let mut start = 0u32;
+                for i in 0..row.len() {
+                    let len = row.get(i).map_or(0, |f| f.len() as u32);
+                    record.push_column_at(i, base + start, len);
+                    start += len;
+                }
+            }
+            Err(_) => {
+                for (i, field) in row.iter().enumerate() {
+                    let value = text(field, sink, position);
+                    record.push_column(i, Some(&value));
+                }
+            }
         }
         record.seal();
         if sink.record(&mut record, position, Some(offset)).is_break() {

@@ -18,6 +18,7 @@ pub(crate) fn decode(
     let mut lines = LineReader::new(input, max_record);
     let mut fields: Vec<String> = Vec::new();
     let mut record = Record::new();
+    let mut columns_changed = false;
     while let Some(line) = lines.next_line()? {
         let (bytes, number, offset) = match line {
             Line::TooLong { number, size, .. } => {
@@ -44,6 +45,7 @@ pub(crate) fn decode(
         if let Some(directive) = line.strip_prefix('#') {
             if let Some(names) = directive.strip_prefix("Fields:") {
                 fields = names.split_whitespace().map(str::to_string).collect();
+                columns_changed = true;
             }
             continue;
         }
@@ -81,9 +83,13 @@ pub(crate) fn decode(
             }
             continue;
         }
+        if columns_changed {
+            record.set_columns(&fields);
+            columns_changed = false;
+        }
         record.clear();
-        for (name, value) in fields.iter().zip(line.split(' ')) {
-            record.push_field(name, (value != "-").then_some(value));
+        for (i, value) in line.split(' ').enumerate() {
+            record.push_column(i, (value != "-").then_some(value));
         }
         record.seal();
         if sink.record(&mut record, position, Some(offset)).is_break() {

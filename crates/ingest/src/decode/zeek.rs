@@ -188,6 +188,11 @@ fn header_line(line: &[u8], header: &mut Header) -> Option<Option<String>> {
     None
 }
 
+/// Byte slices compared without a `memcmp` call (the markers are one to seven bytes).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
 /// Decodes a Zeek TSV source.
 pub(crate) fn decode(
     input: impl Read,
@@ -199,6 +204,8 @@ pub(crate) fn decode(
     let mut record = Record::new();
     let mut value = Vec::new();
     let mut joined = Vec::new();
+    let mut bounds: Vec<(usize, usize)> = Vec::new();
+    let mut columns_set = false;
     while let Some(line) = lines.next_line()? {
         let (bytes, number, offset) = match line {
             Line::TooLong { number, size, .. } => {
@@ -221,6 +228,9 @@ pub(crate) fn decode(
             if let Some(path) = header_line(bytes, &mut header) {
                 sink.zeek_path(path.map(|p| Arc::from(p.as_str())));
             }
+            if bytes.starts_with(b"#fields") {
+                columns_set = false;
+            }
             continue;
         }
         if bytes.is_empty() {
@@ -242,14 +252,33 @@ pub(crate) fn decode(
             }
             continue;
         }
-        let count = split(bytes, &header.separator).count();
-        if count != header.fields.len() {
+        if !columns_set {
+            record.set_columns(&header.fields);
+            columns_set = true;
+        }
+        // Field boundaries in one pass.
+        bounds.clear();
+        let mut start = 0;
+        if header.separator.len() == 1 {
+            for i in memchr::memchr_iter(header.separator[0], bytes) {
+                bounds.push((start, i));
+                start = i + 1;
+            }
+        } else {
+            for i in memchr::memmem::find_iter(bytes, &header.separator) {
+                bounds.push((start, i));
+                start = i + header.separator.len();
+            }
+        }
+        bounds.push((start, bytes.len()));
+        if bounds.len() != header.fields.len() {
             let flow = sink.issue(
                 Issue::new(
                     "wrong number of fields",
                     position,
                     format!(
-                        "line has {count} fields, #fields declares {}",
+                        "line has {} fields, #fields declares {}",
+                        bounds.len(),
                         header.fields.len()
                     ),
                 ),
@@ -260,26 +289,38 @@ pub(crate) fn decode(
             }
             continue;
         }
+        // One UTF-8 check for the line; fields split at an ASCII separator stay valid.
+        let line_text = if header.separator.is_ascii() {
+            std::str::from_utf8(bytes).ok()
+        } else {
+            None
+        };
+        // Zeek escapes only separators and non-printable bytes: most lines have no backslash.
+        let line_escaped = memchr::memchr(b'\\', bytes).is_some();
+        let set_separator_is_comma = same(&header.set_separator, b",");
         record.clear();
+        let line_start = line_text.map(|t| record.push_line(t));
         let mut bad: Option<Issue> = None;
-        for (i, raw) in split(bytes, &header.separator).enumerate() {
-            let name = &header.fields[i];
-            if raw == header.unset.as_slice() {
-                record.push_field(name, None);
+        for (i, &(from, to)) in bounds.iter().enumerate() {
+            let raw = &bytes[from..to];
+            if same(raw, &header.unset) {
+                record.push_column(i, None);
                 continue;
             }
-            if raw == header.empty.as_slice() {
-                record.push_field(name, Some(""));
+            if same(raw, &header.empty) {
+                record.push_column(i, Some(""));
                 continue;
             }
             let kind = header.types.get(i).copied().unwrap_or(ZeekType::Other);
-            let raw_value: &[u8] = if raw.contains(&b'\\') {
+            let escaped = line_escaped && raw.contains(&b'\\');
+            let raw_value: &[u8] = if escaped {
                 unescape(raw, &mut value);
                 &value
             } else {
                 raw
             };
-            let raw_value: &[u8] = if kind == ZeekType::Container && header.set_separator != b"," {
+            let container = kind == ZeekType::Container && !set_separator_is_comma;
+            let raw_value: &[u8] = if container {
                 joined.clear();
                 for (j, part) in split(raw_value, &header.set_separator).enumerate() {
                     if j > 0 {
@@ -292,6 +333,7 @@ pub(crate) fn decode(
                 raw_value
             };
             if !kind.accepts(raw_value) {
+                let name = &header.fields[i];
                 bad = Some(Issue::new(
                     "wrong field type",
                     position,
@@ -303,8 +345,15 @@ pub(crate) fn decode(
                 ));
                 break;
             }
-            let value_text = text(raw_value, sink, position);
-            record.push_field(name, Some(&value_text));
+            match line_start {
+                Some(base) if !escaped && !container => {
+                    record.push_column_at(i, base + from as u32, (to - from) as u32);
+                }
+                _ => {
+                    let value_text = text(raw_value, sink, position);
+                    record.push_column(i, Some(&value_text));
+                }
+            }
         }
         if let Some(issue) = bad {
             if sink.issue(issue, true).is_break() {

@@ -303,6 +303,12 @@ pub(crate) fn not_mapped(what: &str) -> Arc<str> {
 
 /// `None` for empty text and the `-` that Windows, Zeek and web servers write for "no value".
 pub(crate) fn present(value: &str) -> Option<&str> {
+    // Nearly every value starts and ends with a visible ASCII character.
+    if let (Some(&first), Some(&last)) = (value.as_bytes().first(), value.as_bytes().last()) {
+        if first.is_ascii_graphic() && last.is_ascii_graphic() && value != "-" {
+            return Some(value);
+        }
+    }
     let trimmed = value.trim();
     if trimmed.is_empty() || trimmed == "-" {
         None
