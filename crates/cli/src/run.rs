@@ -1,15 +1,17 @@
 //! The stages the subcommands wire together: read events into a detector, fit, score, threshold,
 //! write findings, and say what happened on stderr.
 
-use crate::args::{FindingArgs, FindingFormat, InputArgs};
+use crate::args::{FindingArgs, FindingFormat, InputArgs, OnErrorArg};
 use crate::progress::{ReadProgress, StageProgress};
 use anyhow::{Context, Result};
 use oddhunt_core::modelfile::{ModelFile, TrainingSummary};
 use oddhunt_core::sanitize::terminal;
+use oddhunt_core::Provenance;
 use oddhunt_core::{Event, ScoreDistribution};
 use oddhunt_core::{Finding, Timestamp};
 use oddhunt_detect::pipeline::Outcome;
-use oddhunt_detect::{Detector, Fitted, Model};
+use oddhunt_detect::{DetectError, Detector, Fitted, Model};
+use oddhunt_ingest::lines::{Line, LineReader};
 use oddhunt_ingest::IngestSummary;
 use oddhunt_sinks::report::ReportInput;
 use oddhunt_sinks::run::{
@@ -19,6 +21,7 @@ use oddhunt_sinks::table::TableStyle;
 use std::io::{IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Global flags every subcommand sees.
 #[derive(Clone, Copy, Debug)]
@@ -47,6 +50,101 @@ pub fn read_events(
     });
     bar.finish();
     Ok(summary?)
+}
+
+/// Reads the `--sessions` files (pre-built subjects, one JSON value per line) and hands each
+/// non-blank line to `each` with its `file:line`. A line the detector cannot read is skipped and
+/// counted (or stops the run with `--on-error fail`); any other refusal stops the run. Prints a
+/// one-line summary; the returned summary counts lines as records.
+pub fn read_prebuilt(
+    ctx: Ui,
+    input: &InputArgs,
+    what: &str,
+    mut each: impl FnMut(&str, &Provenance) -> std::result::Result<(), DetectError>,
+) -> Result<IngestSummary> {
+    const REASON: &str = "unreadable pre-built line";
+    const EXAMPLES: usize = 3;
+    let mut summary = IngestSummary::default();
+    let mut bar = ReadProgress::new(ctx.progress, what);
+    let mut accepted = 0u64;
+    for name in &input.sessions {
+        let reader: Box<dyn std::io::Read> = if name == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            Box::new(
+                std::fs::File::open(name)
+                    .with_context(|| format!("--sessions: cannot open {name}"))?,
+            )
+        };
+        let source: Arc<str> = Arc::from(name.as_str());
+        let mut lines = LineReader::new(reader, oddhunt_ingest::DEFAULT_MAX_RECORD_BYTES);
+        summary.files += 1;
+        summary.sources.push(name.clone());
+        while let Some(line) = lines
+            .next_line()
+            .with_context(|| format!("--sessions: cannot read {name}"))?
+        {
+            bar.tick();
+            summary.records += 1;
+            let (at, text) = match line {
+                Line::Text { bytes, number, .. } => {
+                    let at = Provenance::line(source.clone(), number);
+                    match std::str::from_utf8(bytes) {
+                        Ok(t) if t.trim().is_empty() => {
+                            summary.records -= 1;
+                            continue;
+                        }
+                        Ok(t) => (at, Ok(t)),
+                        Err(_) => (at, Err("not UTF-8 text".to_string())),
+                    }
+                }
+                Line::TooLong { number, size, .. } => (
+                    Provenance::line(source.clone(), number),
+                    Err(format!("a line of {size} bytes is longer than the limit")),
+                ),
+            };
+            let outcome = match text {
+                Ok(t) => each(t, &at),
+                Err(message) => Err(DetectError::BadSubject {
+                    at: at.to_string(),
+                    message,
+                }),
+            };
+            match outcome {
+                Ok(()) => accepted += 1,
+                Err(e @ DetectError::BadSubject { .. }) => {
+                    if input.on_error == OnErrorArg::Fail {
+                        return Err(anyhow::Error::new(e).context("--on-error fail"));
+                    }
+                    let info = summary.skipped.entry(REASON.to_string()).or_default();
+                    info.count += 1;
+                    info.error = true;
+                    if info.examples.len() < EXAMPLES {
+                        info.examples.push(e.to_string());
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        summary.bytes += lines.offset();
+    }
+    bar.finish();
+    if !ctx.quiet {
+        eprintln!(
+            "read {} session file{}: {} lines → {} sessions",
+            summary.files,
+            if summary.files == 1 { "" } else { "s" },
+            thousands(summary.records),
+            thousands(accepted),
+        );
+        if let Some(info) = summary.skipped.get(REASON) {
+            eprintln!("skipped {} {REASON}s:", thousands(info.count));
+            for example in &info.examples {
+                eprintln!("  {}", terminal(example));
+            }
+        }
+    }
+    Ok(summary)
 }
 
 fn thousands(n: u64) -> String {
@@ -143,7 +241,8 @@ impl Spool {
     /// Copies stdin to a temporary file when `input` reads `-` and `needed`; returns the input
     /// arguments to use.
     pub fn stdin_if_needed(input: &InputArgs, needed: bool) -> Result<(InputArgs, Option<Spool>)> {
-        if !needed || !input.inputs.iter().any(|i| i == "-") {
+        let reads_stdin = input.inputs.iter().chain(&input.sessions).any(|i| i == "-");
+        if !needed || !reads_stdin {
             return Ok((input.clone(), None));
         }
         let mut tmp =
@@ -151,7 +250,7 @@ impl Spool {
         std::io::copy(&mut std::io::stdin().lock(), &mut tmp).context("cannot copy stdin")?;
         let file = tmp.into_temp_path();
         let mut copy = input.clone();
-        for i in copy.inputs.iter_mut() {
+        for i in copy.inputs.iter_mut().chain(copy.sessions.iter_mut()) {
             if i == "-" {
                 *i = file.display().to_string();
             }
@@ -180,10 +279,18 @@ pub fn train(
     input: &InputArgs,
 ) -> Result<(Fitted, TrainingSummary, IngestSummary)> {
     let mut trainer = detector.trainer();
-    let summary = read_events(ctx, input, false, "reading training events", |e| {
-        trainer.observe(e)
-    })?;
-    print_ingest_summary(ctx, &summary);
+    let summary = if input.sessions.is_empty() {
+        let summary = read_events(ctx, input, false, "reading training events", |e| {
+            trainer.observe(e)
+        })?;
+        print_ingest_summary(ctx, &summary);
+        summary
+    } else {
+        read_prebuilt(ctx, input, "reading training sessions", |line, at| {
+            trainer.observe_prebuilt(line, at)
+        })
+        .with_context(|| format!("training {}", detector.name()))?
+    };
     let used = trainer.events_used();
     let ignored = trainer.events_ignored();
     if !ctx.quiet {
@@ -244,10 +351,18 @@ pub fn score(
     input: &InputArgs,
 ) -> Result<(Vec<oddhunt_core::Scored>, IngestSummary)> {
     let mut scorer = model.scorer();
-    let summary = read_events(ctx, input, false, "reading events to score", |e| {
-        scorer.observe(e)
-    })?;
-    print_ingest_summary(ctx, &summary);
+    let summary = if input.sessions.is_empty() {
+        let summary = read_events(ctx, input, false, "reading events to score", |e| {
+            scorer.observe(e)
+        })?;
+        print_ingest_summary(ctx, &summary);
+        summary
+    } else {
+        read_prebuilt(ctx, input, "reading sessions to score", |line, at| {
+            scorer.observe_prebuilt(line, at)
+        })
+        .with_context(|| format!("scoring with {}", model.detector()))?
+    };
     let progress = StageProgress::new(ctx.progress);
     let scored = scorer.finish(&progress)?;
     progress.finish();

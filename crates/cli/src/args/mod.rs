@@ -37,6 +37,10 @@ pub struct InputArgs {
     /// What to do with malformed records: skip them (counted in the summary) or stop
     #[arg(long = "on-error", value_enum, default_value_t = OnErrorArg::Skip, global = true)]
     pub on_error: OnErrorArg,
+
+    /// Pre-built sessions instead of logs (sequence detector): JSON lines, one session per line, e.g. from KQL row_window_session or Spark; - for stdin
+    #[arg(long = "sessions", value_name = "FILE.jsonl", num_args = 1.., global = true, conflicts_with = "inputs")]
+    pub sessions: Vec<String>,
 }
 
 /// `--on-error`.
@@ -199,8 +203,10 @@ impl FindingArgs {
 }
 
 mod masquerade;
+mod sequence;
 
 pub use masquerade::MasqueradeArgs;
+pub use sequence::SequenceArgs;
 
 /// The detectors and their own settings (one variant per detector; each detector's flags live
 /// in a module of its own).
@@ -211,6 +217,11 @@ pub enum DetectorArgs {
         after_help = "Example:\n  oddhunt hunt masquerade -i security-4688.jsonl\n  oddhunt train masquerade -i baseline/ -o masq.oddhunt"
     )]
     Masquerade(MasqueradeArgs),
+    /// Sessions of admin commands or processes whose sequence is rare (Markov chain, msticpy anomalous_sequence)
+    #[command(
+        after_help = "Examples:\n  oddhunt hunt sequence -i exchange-admin.jsonl --format jsonl -o sessions.jsonl\n  oddhunt train sequence -i baseline/ --session-type values -o sequence.oddhunt\n  oddhunt score -m sequence.oddhunt --sessions kql-sessions.jsonl --threshold top:10\n  oddhunt hunt sequence -i msticpy_demo.csv --allowed-lateness all --short-sessions skip\n\nA --sessions line is a JSON array of commands (\"Set-User\", {\"name\": .., \"params\": [..]}) or\n{\"id\": .., \"session\": [..], \"user\": .., \"source_ip\": .., \"start\": .., \"end\": ..}."
+    )]
+    Sequence(SequenceArgs),
 }
 
 impl DetectorArgs {
@@ -218,6 +229,7 @@ impl DetectorArgs {
     pub fn build(&self) -> Result<Box<dyn oddhunt_detect::Detector>> {
         match self {
             DetectorArgs::Masquerade(a) => Ok(Box::new(a.build()?)),
+            DetectorArgs::Sequence(a) => Ok(Box::new(a.build()?)),
         }
     }
 }
