@@ -55,7 +55,7 @@ impl Kept {
             self.bytes = self.bytes.saturating_add(session.heap_bytes());
             self.sessions.push((key, session));
             if self.bytes > self.budget {
-                self.to_sample();
+                self.start_sampling();
             }
             return;
         }
@@ -70,7 +70,7 @@ impl Kept {
         !self.sampled
     }
 
-    fn to_sample(&mut self) {
+    fn start_sampling(&mut self) {
         self.sampled = true;
         self.reduce();
     }
@@ -91,7 +91,7 @@ impl Kept {
         self.bytes = self.bytes.saturating_add(other.bytes);
         self.sessions.extend(other.sessions);
         if self.sampled || other.sampled || self.bytes > self.budget {
-            self.to_sample();
+            self.start_sampling();
         }
     }
 

@@ -49,7 +49,7 @@
 //! the open sessions, the events within the lateness, and the sessions kept for `hunt` — all
 //! of them while their estimated size stays within `keep_sessions_mb` (default 1024 MB), then a
 //! sample of 10,000 (training score distribution only). Beyond the budget `hunt` reads its
-//! input a second time to score (impossible for stdin, which then scores nothing).
+//! input a second time to score (the CLI keeps a copy of stdin for that).
 //!
 //! **Explanation** (`oddhunt.explanation`, what a timeline needs): `session_id`,
 //! `session_type`, `keys` (ECS name → value), `start`, `end`, `duration_seconds`,
@@ -371,6 +371,12 @@ impl Detector for Sequence {
 
     fn load(&self, file: &ModelFile) -> Result<Box<dyn Model>, DetectError> {
         Ok(Box::new(SequenceModel::load(file)?))
+    }
+
+    fn scores_while_training(&self) -> bool {
+        // Usually it does, but not beyond `keep_sessions_mb`: then the hunt must read its input
+        // again, so stdin has to be kept.
+        false
     }
 
     fn seed_records(

@@ -72,17 +72,20 @@ const OPS: &[&str] = &[
 ];
 const PARAMS: &[&str] = &["Identity", "Force", "ForwardTo", "AccessRights"];
 
+/// One generated event: (user, minute, operation, [(param, value)]).
+type Row = (usize, i64, usize, Vec<(usize, u8)>);
+
 prop_compose! {
-    /// Events of up to 6 users: (user, minute, op, params).
+    /// Events of up to 6 users.
     fn activity()(rows in prop::collection::vec(
         (0..6usize, 0..600i64, 0..OPS.len(), prop::collection::vec((0..PARAMS.len(), 0..3u8), 0..3)),
         1..120,
-    )) -> Vec<(usize, i64, usize, Vec<(usize, u8)>)> {
+    )) -> Vec<Row> {
         rows
     }
 }
 
-fn events_of(rows: &[(usize, i64, usize, Vec<(usize, u8)>)]) -> Vec<Event> {
+fn events_of(rows: &[Row]) -> Vec<Event> {
     let mut rows = rows.to_vec();
     rows.sort_by_key(|r| r.1);
     rows.iter()
