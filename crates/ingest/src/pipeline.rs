@@ -90,7 +90,7 @@ pub fn read_events(
                 };
                 let source = &sources[index];
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_source(source, &shared, &tx)
+                    run_source(source, &shared, Delivery::Channel(&tx))
                 }));
                 let result = outcome.unwrap_or_else(|_| {
                     Err(IngestError::Record {
@@ -156,15 +156,29 @@ pub fn decode_bytes(
     name: &str,
     options: &IngestOptions,
 ) -> Result<(Vec<Event>, IngestSummary), IngestError> {
-    let sources = Sources::new(vec![Source::bytes(name, bytes.to_vec())]);
-    let mut options = options.clone();
-    options.threads = 1;
+    options.validate()?;
+    let log_format = options
+        .log_format
+        .as_deref()
+        .map(LogFormat::parse)
+        .transpose()?;
+    let shared = Shared {
+        options,
+        log_format,
+        evtx_threads: 1,
+        cancel: AtomicBool::new(false),
+    };
+    let source = Source::bytes(name, bytes.to_vec());
     let mut events = Vec::new();
-    let summary = read_events(&sources, &options, |e| {
-        events.push(e);
-        ControlFlow::Continue(())
-    })?;
+    // No worker thread: events go straight into the vector (fuzzing runs this per input).
+    let summary = run_source(&source, &shared, Delivery::Collect(&mut events))?;
     Ok((events, summary))
+}
+
+/// Where a source's events go: a channel to the ordering thread, or a vector.
+enum Delivery<'a> {
+    Channel(&'a SyncSender<Message>),
+    Collect(&'a mut Vec<Event>),
 }
 
 /// One thing a decoder produced, as seen by [`decode_records`].
@@ -282,7 +296,7 @@ struct SourceRun<'a> {
     summary: IngestSummary,
     batch: Vec<Event>,
     batch_bytes: usize,
-    tx: &'a SyncSender<Message>,
+    delivery: Delivery<'a>,
     on_error: OnError,
     error: Option<IngestError>,
     cancel: &'a AtomicBool,
@@ -298,9 +312,14 @@ impl SourceRun<'_> {
         }
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_EVENTS));
         self.batch_bytes = 0;
-        if self.tx.send(Message::Events(batch)).is_err() {
-            self.disconnected = true;
-            return ControlFlow::Break(());
+        match &mut self.delivery {
+            Delivery::Channel(tx) => {
+                if tx.send(Message::Events(batch)).is_err() {
+                    self.disconnected = true;
+                    return ControlFlow::Break(());
+                }
+            }
+            Delivery::Collect(events) => events.extend(batch),
         }
         if self.cancel.load(Ordering::Relaxed) {
             return ControlFlow::Break(());
@@ -448,7 +467,7 @@ fn csv_delimiter(head: &[u8]) -> u8 {
 fn run_source(
     source: &Source,
     shared: &Shared<'_>,
-    tx: &SyncSender<Message>,
+    delivery: Delivery<'_>,
 ) -> Result<IngestSummary, IngestError> {
     let options = shared.options;
     let mut summary = IngestSummary {
@@ -508,7 +527,7 @@ fn run_source(
         summary,
         batch: Vec::with_capacity(BATCH_EVENTS),
         batch_bytes: 0,
-        tx,
+        delivery,
         on_error: options.on_error,
         error: None,
         cancel: &shared.cancel,
