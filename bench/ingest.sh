@@ -18,17 +18,17 @@ BIN="$TARGET/release/examples/ingest_bench"
 PIN="taskset -c $CORE"
 command -v taskset >/dev/null || PIN=""
 
-if [ ! -f "$WORK/.done-$MB" ]; then
+if [ ! -f "$WORK/.done-v2-$MB" ]; then
     rm -rf "$WORK"
     "$BIN" generate "$DATA" "$WORK" "$MB"
-    touch "$WORK/.done-$MB"
+    touch "$WORK/.done-v2-$MB"
 fi
 
 echo "== one core ($PIN), release build, inputs in $WORK (page cache warm after the first pass)"
-for format in jsonl zeek access csv; do
+for format in jsonl jsonl-small zeek access csv; do
     dir=$format
     fmt=$format
-    [ "$format" = jsonl ] && fmt=json
+    case "$format" in jsonl*) fmt=json ;; esac
     cat "$WORK/$dir"/* > /dev/null
     $PIN "$BIN" run "$fmt" "$WORK/$dir"
     $PIN "$BIN" run "$fmt" "$WORK/$dir" --extra

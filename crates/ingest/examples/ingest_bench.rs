@@ -67,6 +67,12 @@ fn generate(data: &Path, out: &Path, megabytes: u64) -> std::io::Result<()> {
     fs::create_dir_all(&dir)?;
     let n = replicate(&dir.join("process_creation.jsonl"), b"", &jsonl, target)?;
     println!("generated jsonl {n} bytes");
+    // JSON lines with small records: Zeek JSON dns.log (~490 bytes per record).
+    let small = read_maybe_gz(&data.join("zeek_dns/otrf_apt29/day2_NEWYORK_dns.log"))?;
+    let dir = out.join("jsonl-small");
+    fs::create_dir_all(&dir)?;
+    let n = replicate(&dir.join("dns.json"), b"", &small, target)?;
+    println!("generated jsonl-small {n} bytes");
     // Zeek TSV dns.log.
     let zeek = read_maybe_gz(&data.join("zeek_dns/rita/proxy/dns.16_00_00-17_00_00.log.gz"))?;
     let (header, body) = zeek_parts(&zeek);

@@ -650,6 +650,20 @@ impl Record {
         if skip(id) {
             return;
         }
+        // Top-level scalars (every field of a CSV, Zeek or W3C record) need no key or value
+        // buffer.
+        if key.is_empty() {
+            match self.kind(id) {
+                ValueKind::String | ValueKind::Number | ValueKind::Bool => {
+                    if let Some(v) = self.value(id) {
+                        visit(self.key(id), v);
+                    }
+                    return;
+                }
+                ValueKind::Null => return,
+                _ => {}
+            }
+        }
         let mark = key.len();
         if !key.is_empty() {
             key.push('.');
@@ -667,7 +681,12 @@ impl Record {
                 }
             }
             ValueKind::Null => {}
-            _ => {
+            ValueKind::String | ValueKind::Number | ValueKind::Bool => {
+                if let Some(v) = self.value(id) {
+                    visit(key, v);
+                }
+            }
+            ValueKind::Array => {
                 value.clear();
                 if self.text_of(id, value) {
                     visit(key, value);
