@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! ingest_bench generate <data dir> <out dir> <MB per format>
-//! ingest_bench run <format> <input dir> [--extra]      # one process per run: peak RSS is per run
+//! ingest_bench run <format> <input dir> [--extra | --threads N]   # one process per run: peak RSS is per run
 //! ingest_bench evtx-raw <input dir>
 //! ```
 
@@ -166,7 +166,7 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
-fn run(format: &str, dir: &Path, extra: bool) -> Result<(), String> {
+fn run(format: &str, dir: &Path, extra: bool, threads: usize) -> Result<(), String> {
     let sources = resolve_inputs(&[dir.display().to_string()]).map_err(|e| e.to_string())?;
     let options = IngestOptions {
         format: Some(
@@ -175,7 +175,7 @@ fn run(format: &str, dir: &Path, extra: bool) -> Result<(), String> {
                 .map_err(|e: oddhunt_ingest::IngestError| e.to_string())?,
         ),
         keep_extra: extra,
-        threads: 1,
+        threads,
         log_format: (format == "access").then(|| LogFormat::COMBINED.to_string()),
         ..IngestOptions::default()
     };
@@ -195,7 +195,7 @@ fn run(format: &str, dir: &Path, extra: bool) -> Result<(), String> {
     let cpu = cpu_seconds() - cpu;
     let mb = summary.bytes as f64 / 1e6;
     println!(
-        "{format:6} extra={:5} files={:5} MB={:8.1} records={:9} events={:9} wall={:6.2}s cpu={:6.2}s \
+        "{format:6} threads={threads} extra={:5} files={:5} MB={:8.1} records={:9} events={:9} wall={:6.2}s cpu={:6.2}s \
          events/s={:9.0} MB/s={:6.1} (per cpu-s {:6.1}) peak_rss={:5.1} MiB errors={} [{text}]",
         extra,
         summary.files,
@@ -273,8 +273,11 @@ fn main() -> ExitCode {
             mb.parse().unwrap_or(200),
         )
         .map_err(|e| e.to_string()),
-        ["run", format, dir] => run(format, Path::new(dir), false),
-        ["run", format, dir, "--extra"] => run(format, Path::new(dir), true),
+        ["run", format, dir] => run(format, Path::new(dir), false, 1),
+        ["run", format, dir, "--extra"] => run(format, Path::new(dir), true, 1),
+        ["run", format, dir, "--threads", n] => {
+            run(format, Path::new(dir), false, n.parse().unwrap_or(1))
+        }
         ["evtx-raw", dir] => evtx_raw(Path::new(dir), false),
         ["evtx-raw", dir, "--xml"] => evtx_raw(Path::new(dir), true),
         _ => Err("usage: ingest_bench generate <data> <out> <MB> | run <format> <dir> [--extra] | evtx-raw <dir>".into()),

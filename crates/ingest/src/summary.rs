@@ -19,7 +19,7 @@ pub const MAX_EXAMPLES: usize = 3;
 pub struct SkipInfo {
     /// Number of records (or stretches of input) with this reason.
     pub count: u64,
-    /// Up to [`MAX_EXAMPLES`] examples: `file:line: why` or `file record N: why`.
+    /// Up to three examples: `file:line: why` or `file record N: why`.
     pub examples: Vec<String>,
     /// `false` for records that are merely of a kind no profile maps (`not mapped: ...`): those
     /// are expected and never errors, even with `--on-error fail`.
