@@ -77,49 +77,36 @@ struct ParamNotes {
     missing_params: Vec<Value>,
 }
 
+/// One step of the rarest window: its factors. Its params are not listed one by one (a
+/// session's explanation stays small, as every scored session carries one); the unseen, rare
+/// and missing ones go to `notes`.
 fn step_json(step: &StepExplanation, notes: &mut ParamNotes) -> Value {
-    let params: Vec<Value> = step
-        .params
-        .iter()
-        .map(|p| {
-            if !p.seen_with_command {
-                notes
-                    .unseen_params
-                    .push(json!({"command": step.command, "param": p.name}));
-            } else if p.presence_probability.is_some_and(|q| q < RARE) {
-                notes.rare_params.push(json!({
-                    "command": step.command,
-                    "param": p.name,
-                    "probability": number(p.presence_probability.unwrap_or(f64::NAN)),
-                }));
-            }
-            let value = p.value.as_ref().map(|v| {
-                let shown = v.value.as_deref().map(shorten);
-                if !v.seen {
-                    notes.unseen_values.push(json!({
-                        "command": step.command,
-                        "param": p.name,
-                        "value": shown,
-                        "probability": number(v.probability),
-                    }));
-                } else if v.probability < RARE {
-                    notes.rare_values.push(json!({
-                        "command": step.command,
-                        "param": p.name,
-                        "value": shown,
-                        "probability": number(v.probability),
-                    }));
-                }
-                json!({"value": shown, "seen": v.seen, "probability": number(v.probability)})
+    for p in &step.params {
+        if !p.seen_with_command {
+            notes
+                .unseen_params
+                .push(json!({"command": step.command, "param": p.name}));
+        } else if let Some(q) = p.presence_probability.filter(|&q| q < RARE) {
+            notes.rare_params.push(json!({
+                "command": step.command,
+                "param": p.name,
+                "probability": number(q),
+            }));
+        }
+        if let Some(v) = &p.value {
+            let note = json!({
+                "command": step.command,
+                "param": p.name,
+                "value": v.value.as_deref().map(shorten),
+                "probability": number(v.probability),
             });
-            json!({
-                "name": p.name,
-                "seen_with_command": p.seen_with_command,
-                "presence_probability": p.presence_probability.map(number),
-                "value": value,
-            })
-        })
-        .collect();
+            if !v.seen {
+                notes.unseen_values.push(note);
+            } else if v.probability < RARE {
+                notes.rare_values.push(note);
+            }
+        }
+    }
     for (name, q) in &step.missing_usual_params {
         notes.missing_params.push(json!({
             "command": step.command,
@@ -133,10 +120,7 @@ fn step_json(step: &StepExplanation, notes: &mut ParamNotes) -> Value {
         "known_command": step.known_command,
         "factor": factor_json(&step.factor),
         "param_set_probability": number(step.param_set_probability),
-        "params": params,
-        "missing_usual_params": step.missing_usual_params.iter()
-            .map(|(n, q)| json!({"param": n, "probability": number(*q)}))
-            .collect::<Vec<_>>(),
+        "params": step.params.len(),
     })
 }
 

@@ -120,6 +120,7 @@ mod tests {
             commands: vec![Command::new("Get-Mailbox")],
             provenance: Vec::new(),
             late: false,
+            prebuilt: false,
         }
     }
 

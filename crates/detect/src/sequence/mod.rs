@@ -45,7 +45,9 @@
 //! input is held and sorted, as msticpy sorts — needed for exports in arbitrary order such as
 //! msticpy's demo file). An event later than that is not dropped silently: it is counted under
 //! its own reason in the ignored events (and shown by `oddhunt train`), is never trained on,
-//! and comes out as a NaN-scored one-event subject marked `late`. Training memory: the counts,
+//! and comes out as a NaN-scored one-event subject marked `late`. The lateness, like every
+//! setting, is stored in the model and applies when it scores (train with `all` a model meant
+//! to score unordered exports). Training memory: the counts,
 //! the open sessions, the events within the lateness, and the sessions kept for `hunt` — all
 //! of them while their estimated size stays within `keep_sessions_mb` (default 1024 MB), then a
 //! sample of 10,000 (training score distribution only). Beyond the budget `hunt` reads its
@@ -56,9 +58,10 @@
 //! `commands_total`, `commands` (first 200 names), `commands_truncated`, `likelihood` (rarest
 //! window, null when none), `session_likelihood`, `geomean`, `scored_by` (`rarest_window`,
 //! `session_likelihood` or `none`), `rarest_window` (`index`, `end`, `commands`,
-//! `likelihood`), `steps` (per command of the rarest window: its factor — `start`, `prior` or
-//! `transition` with `from` — and probability, param-set probability, each param's presence
-//! probability and value), `unseen_commands` (whole session), `unseen_params`, `rare_params`,
+//! `likelihood`), `steps` (per element of the rarest window, the end token included: its
+//! factor — `start`, `prior` or `transition` with `from` — and probability, its param-set
+//! probability and number of params), `unseen_commands` (whole session), `unseen_params`,
+//! `rare_params`,
 //! `unseen_values`, `rare_values`, `missing_usual_params` (rarest window; rare = probability
 //! below 0.05), `window_length`, `start_end_tokens`, `geo_mean`, `late`. Context fields: the
 //! session keys under their ECS names (`user.name`, `source.ip`, `host.name`).
@@ -197,8 +200,9 @@ pub(crate) struct Resolved {
 }
 
 impl SequenceSettings {
-    /// The notebook's settings: commands only, msticpy's NaN for short sessions, the whole
-    /// input sorted (any lateness).
+    /// msticpy's behaviour for `session_type` (the AnomalousSequence notebook): NaN for
+    /// sessions too short for a window, and the whole input held and sorted (any lateness), as
+    /// `sessionize_data` sorts it.
     pub fn msticpy(session_type: SessionType) -> Self {
         SequenceSettings {
             session_type,
@@ -413,6 +417,7 @@ fn prebuilt_record(
         commands: p.commands,
         provenance: vec![at.clone()],
         late: false,
+        prebuilt: true,
     })
 }
 
@@ -579,17 +584,33 @@ impl Trainer for SequenceTrainer {
         }
         let subjects = self.counts.sessions();
         let settings = self.settings.resolved_for(&resolved);
-        let counts = std::mem::replace(
+        let mut counts = std::mem::replace(
             &mut self.counts,
             MarkovCounts::new(self.settings.session_type),
         );
+        let kept = std::mem::replace(&mut self.kept, Kept::new(0));
+        let complete = kept.complete();
+        let sessions = kept.into_sessions();
+        if complete {
+            // Every session is at hand: count them again in msticpy's order. Same counts; only
+            // the order of each command's params changes (the order param factors multiply in,
+            // spec §2.5), which makes the probabilities bit-identical to msticpy's and to any
+            // other split of the same sessions into merged shards.
+            let mut ordered: Vec<&SessionRecord> = sessions.iter().filter(|s| !s.late).collect();
+            ordered.sort_by(|a, b| session::msticpy_order(a, b));
+            let mut again = MarkovCounts::new(self.settings.session_type);
+            for s in ordered {
+                // Refused sessions (##END##) were counted under their reason already.
+                let _ = again.observe(&s.commands);
+            }
+            if again.sessions() == counts.sessions() {
+                counts = again;
+            }
+        }
         progress.stage("fitting the Markov model", None);
         let markov = MarkovModel::fit(counts, self.settings.modellable_params.clone())
             .map_err(|e| DetectError::Other(format!("sequence: {e}")))?;
         let model = SequenceModel::new(settings, resolved, markov);
-        let kept = std::mem::replace(&mut self.kept, Kept::new(0));
-        let complete = kept.complete();
-        let sessions = kept.into_sessions();
         progress.stage("scoring the training sessions", Some(sessions.len() as u64));
         let scored: Vec<Scored> = sessions
             .par_iter()

@@ -13,7 +13,7 @@ use super::Resolved;
 use crate::detector::IgnoredCounts;
 use oddhunt_core::{Event, EventKind, Field, Provenance, Timestamp};
 use oddhunt_models::markov::{Command, SessionType};
-use oddhunt_models::sessionize::{Session, Sessionizer};
+use oddhunt_models::sessionize::{Session, Sessionizer, NULL_KEY};
 
 /// Records kept per session to lead back to the raw log (the first ones).
 pub const KEEP_PROVENANCE: usize = 32;
@@ -37,6 +37,8 @@ pub struct SessionRecord {
     /// One event that arrived later than the allowed lateness: not a real session (never
     /// trained on, never scored).
     pub late: bool,
+    /// Read from a `--sessions` line rather than cut from events.
+    pub prebuilt: bool,
 }
 
 impl SessionRecord {
@@ -71,6 +73,25 @@ impl SessionRecord {
             .iter()
             .find(|(f, _)| *f == field)
             .and_then(|(_, v)| v.as_deref())
+    }
+}
+
+/// msticpy's order of sessions (the order `sessionize_data` outputs them and `score_sessions`
+/// counts them): sessions cut from events by key values — compared by code point, an absent
+/// value where the string `dummy_str` sorts (spec Q5) — then start time; pre-built sessions
+/// after them, in the order they were read (the rows of the table msticpy is given).
+pub fn msticpy_order(a: &SessionRecord, b: &SessionRecord) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a.prebuilt, b.prebuilt) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Greater,
+        (false, true) => Ordering::Less,
+        (false, false) => {
+            fn key(r: &SessionRecord) -> impl Iterator<Item = &str> {
+                r.keys.iter().map(|(_, v)| v.as_deref().unwrap_or(NULL_KEY))
+            }
+            key(a).cmp(key(b)).then(a.start.cmp(&b.start))
+        }
     }
 }
 
@@ -304,6 +325,7 @@ fn to_record(fields: &[Field], session: Session<Step>) -> SessionRecord {
         commands,
         provenance,
         late: session.late,
+        prebuilt: false,
     }
 }
 

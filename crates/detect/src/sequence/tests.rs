@@ -107,8 +107,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     /// Partial states sharded by session key, merged, equal the state trained on everything:
-    /// the same counts, the same sessions kept, and the same scores (bit for bit for commands
-    /// only; for params, up to the order params are multiplied in, as msticpy's set order).
+    /// the same counts, the same sessions kept, and the same scores bit for bit (the kept
+    /// sessions are counted again in msticpy's order, so even the order params multiply in
+    /// agrees).
     #[test]
     fn merged_shards_equal_training_on_the_union(rows in activity(), type_index in 0..3usize, shard in 1..6usize) {
         let session_type = [SessionType::CmdsOnly, SessionType::CmdsParamsOnly, SessionType::CmdsParamsValues][type_index];
@@ -141,11 +142,8 @@ proptest! {
         prop_assert_eq!(x.keys().collect::<Vec<_>>(), y.keys().collect::<Vec<_>>());
         for (id, s) in &x {
             let t = &y[id];
-            if session_type == SessionType::CmdsOnly {
-                prop_assert_eq!(s.score.to_bits(), t.score.to_bits(), "{}", id);
-            } else {
-                prop_assert!((s.score - t.score).abs() <= 1e-9 * s.score.abs().max(1.0), "{}: {} vs {}", id, s.score, t.score);
-            }
+            prop_assert_eq!(s.score.to_bits(), t.score.to_bits(), "{}", id);
+            prop_assert_eq!(s.measure.value.to_bits(), t.measure.value.to_bits(), "{}", id);
             prop_assert_eq!(&s.explanation["commands"], &t.explanation["commands"]);
         }
     }
@@ -516,4 +514,53 @@ fn oddness_is_minus_log_likelihood_and_never_infinite() {
     assert!((explain::oddness(1e-3) - 6.907_755_278_982_137).abs() < 1e-12);
     assert!(explain::oddness(0.0).is_finite());
     assert!(explain::oddness(f64::NAN).is_nan());
+}
+
+#[test]
+fn explanations_name_unseen_params_and_values_in_the_rarest_window() {
+    let (fitted, _) = hunt(
+        &baseline(),
+        SequenceSettings {
+            modellable_params: Some(["Identity".to_string()].into()),
+            ..settings(SessionType::CmdsParamsValues)
+        },
+    );
+    let odd = [
+        command(
+            "alice",
+            Some("10.0.0.1"),
+            50 * 1440,
+            "Get-Mailbox",
+            &[("Identity", "ceo")],
+        ),
+        command(
+            "alice",
+            Some("10.0.0.1"),
+            50 * 1440 + 1,
+            "Set-Mailbox",
+            &[
+                ("Identity", "ceo"),
+                ("ForwardingSmtpAddress", "x@evil.example"),
+            ],
+        ),
+    ];
+    let mut scorer = fitted.model.scorer();
+    odd.iter().for_each(|e| scorer.observe(e));
+    let scored = scorer.finish(&NoProgress).expect("score");
+    let e = &scored[0].explanation;
+    assert_eq!(
+        e["unseen_params"],
+        serde_json::json!([{"command": "Set-Mailbox", "param": "ForwardingSmtpAddress"}])
+    );
+    let values = e["unseen_values"].as_array().expect("values");
+    assert_eq!(values.len(), 2, "{values:?}");
+    assert!(values
+        .iter()
+        .all(|v| v["param"] == "Identity" && v["value"] == "ceo"));
+    // Steps: START → Get-Mailbox, → Set-Mailbox, → END, each with its factor.
+    let steps = e["steps"].as_array().expect("steps");
+    assert_eq!(steps.len(), 3);
+    assert_eq!(steps[0]["factor"]["kind"], "start");
+    assert_eq!(steps[1]["factor"]["from"], "Get-Mailbox");
+    assert_eq!(steps[2]["command"], "##END##");
 }
