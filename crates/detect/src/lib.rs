@@ -8,7 +8,9 @@
 //! |---|---|
 //! | [`masquerade`] | rare process names a small edit away from common ones |
 //! | [`sequence`] | sessions of admin commands or processes whose sequence is rare (Markov chain) |
+//! | [`cmdline`] | process command lines odd for their executable, parent and log (rarity in context; the seed's autoencoder) |
 
+pub mod cmdline;
 pub mod detector;
 pub mod masquerade;
 pub mod pipeline;
@@ -23,6 +25,7 @@ pub fn all() -> Vec<Box<dyn Detector>> {
     vec![
         Box::new(masquerade::Masquerade::default()),
         Box::new(sequence::Sequence::default()),
+        Box::new(cmdline::Cmdline::default()),
     ]
 }
 

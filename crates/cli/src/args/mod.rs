@@ -202,9 +202,11 @@ impl FindingArgs {
     }
 }
 
+mod cmdline;
 mod masquerade;
 mod sequence;
 
+pub use cmdline::CmdlineArgs;
 pub use masquerade::MasqueradeArgs;
 pub use sequence::SequenceArgs;
 
@@ -222,6 +224,11 @@ pub enum DetectorArgs {
         after_help = "Examples:\n  oddhunt hunt sequence -i exchange-admin.jsonl --format jsonl -o sessions.jsonl\n  oddhunt train sequence -i baseline/ --session-type values -o sequence.oddhunt\n  oddhunt score -m sequence.oddhunt --sessions kql-sessions.jsonl --threshold top:10\n  oddhunt hunt sequence -i msticpy_demo.csv --allowed-lateness all --short-sessions skip\n\nA --sessions line is a JSON array of commands (\"Set-User\", {\"name\": .., \"params\": [..]}) or\n{\"id\": .., \"session\": [..], \"user\": .., \"source_ip\": .., \"start\": .., \"end\": ..}."
     )]
     Sequence(SequenceArgs),
+    /// Process command lines odd for their executable, parent and log (rarity in context; --variant seed: the QFunction autoencoder)
+    #[command(
+        after_help = "Examples:\n  oddhunt hunt cmdline -i security-4688.jsonl\n  oddhunt hunt cmdline --variant seed -i security-4688.jsonl --threshold mean+6sd\n  oddhunt eval cmdline -i labelled.csv --map kind=process,host=host,user=user,process_path=image,parent_path=parent_image,command_line=command_line,time=timestamp --label-field label"
+    )]
+    Cmdline(CmdlineArgs),
 }
 
 impl DetectorArgs {
@@ -229,6 +236,7 @@ impl DetectorArgs {
     pub fn build(&self) -> Result<Box<dyn oddhunt_detect::Detector>> {
         match self {
             DetectorArgs::Masquerade(a) => Ok(Box::new(a.build()?)),
+            DetectorArgs::Cmdline(a) => Ok(Box::new(a.build()?)),
             DetectorArgs::Sequence(a) => Ok(Box::new(a.build()?)),
         }
     }

@@ -28,6 +28,7 @@ use crate::detector::{
     check_detector, DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer,
     Trainer,
 };
+use crate::features::is_user_writable;
 use oddhunt_core::modelfile::ModelFile;
 use oddhunt_core::{
     Event, EventKind, Field, Finding, Measure, Provenance, Rule, Scored, Severity, Timestamp,
@@ -160,18 +161,17 @@ fn max_time(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
 }
 
 impl NameStats {
-    fn observe(&mut self, event: &Event) {
+    fn observe(&mut self, event: &Event, scratch: &mut String) {
         self.count += 1;
         if let Some(path) = event.get(Field::ProcessPath) {
-            with_lowercase(folder_of(path), |folder| {
-                match self.folders.get_mut(folder) {
-                    Some(entry) => entry.1 += 1,
-                    None => {
-                        self.folders
-                            .insert(folder.to_string(), (path.to_string(), 1));
-                    }
+            let folder = lowercase_into(folder_of(path), scratch);
+            match self.folders.get_mut(folder) {
+                Some(entry) => entry.1 += 1,
+                None => {
+                    self.folders
+                        .insert(folder.to_string(), (path.to_string(), 1));
                 }
-            });
+            }
         }
         if let Some(host) = event.get(Field::Host) {
             push_distinct(&mut self.hosts, host);
@@ -220,25 +220,30 @@ impl NameStats {
     }
 }
 
-/// Calls `f` with the lower-case form of `text`, without allocating for each call (this runs
-/// once or twice per training event).
-fn with_lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
-    thread_local! {
-        static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+/// The lower-case form of `text`, written into `buf` (reused, so the per-event work of
+/// training allocates nothing for names and folders already seen).
+fn lowercase_into<'b>(text: &str, buf: &'b mut String) -> &'b str {
+    buf.clear();
+    if text.is_ascii() {
+        buf.push_str(text);
+        buf.make_ascii_lowercase();
+    } else {
+        buf.push_str(&text.to_lowercase());
     }
-    SCRATCH.with(|cell| {
-        let mut buf = cell.take();
-        buf.clear();
-        if text.is_ascii() {
-            buf.push_str(text);
-            buf.make_ascii_lowercase();
-        } else {
-            buf.push_str(&text.to_lowercase());
-        }
-        let result = f(&buf);
-        cell.replace(buf);
-        result
-    })
+    buf
+}
+
+/// Scratch buffers of a training state: never serialised, never part of its equality.
+#[derive(Clone, Debug, Default)]
+struct Scratch {
+    name: String,
+    folder: String,
+}
+
+impl PartialEq for Scratch {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// The folder part of a Windows or POSIX path (without the trailing separator).
@@ -247,31 +252,6 @@ fn folder_of(path: &str) -> &str {
         Some(i) => &path[..i],
         None => "",
     }
-}
-
-/// Folders where users (and malware) can write: a system-binary name running from one of them
-/// is suspicious on its own.
-fn is_user_writable(folder_lower: &str) -> bool {
-    const MARKERS: &[&str] = &[
-        "\\temp",
-        "\\tmp",
-        "\\appdata\\",
-        "\\users\\public",
-        "\\programdata",
-        "\\downloads",
-        "\\desktop",
-        "\\documents",
-        "$recycle.bin",
-        "\\perflogs",
-        "\\windows\\tasks",
-        "\\windows\\debug",
-        "\\windows\\fonts",
-        "/tmp",
-        "/var/tmp",
-        "/dev/shm",
-    ];
-    let f = format!("{folder_lower}\\");
-    MARKERS.iter().any(|m| f.contains(m))
 }
 
 /// The mergeable training state: per-name statistics.
@@ -283,6 +263,8 @@ pub struct MasqueradeState {
     pub events: u64,
     /// Events ignored, by reason.
     pub ignored: IgnoredCounts,
+    #[serde(skip)]
+    scratch: Scratch,
 }
 
 impl MasqueradeState {
@@ -302,14 +284,19 @@ impl MasqueradeState {
             return;
         }
         self.events += 1;
-        with_lowercase(name, |lower| match self.names.get_mut(lower) {
-            Some(stats) => stats.observe(event),
+        let Scratch {
+            name: name_buf,
+            folder,
+        } = &mut self.scratch;
+        let lower = lowercase_into(name, name_buf);
+        match self.names.get_mut(lower) {
+            Some(stats) => stats.observe(event, folder),
             None => {
                 let mut stats = NameStats::default();
-                stats.observe(event);
+                stats.observe(event, folder);
                 self.names.insert(lower.to_string(), stats);
             }
-        });
+        }
     }
 
     /// Merges another state (as if its events came after this one's).
@@ -535,7 +522,7 @@ impl MasqueradeModel {
         let rule = self.settings.score_rule();
         let mut names: Vec<(&String, &NameStats)> = batch.iter().collect();
         names.sort_by(|a, b| a.0.cmp(b.0));
-        let index = NormalIndex::new(&self.frequent);
+        let index = NormalIndex::new(&self.frequent, &rule);
         names
             .par_iter()
             .enumerate()

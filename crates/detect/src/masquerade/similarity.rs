@@ -19,12 +19,13 @@
 //!   while for stems of 7 or more characters the score equals the similarity.
 //!
 //! The join compares every infrequent name with every frequent one, but only computes the
-//! distance for pairs that can pass: the bag distance (characters one name has that the other
-//! lacks, a lower bound of the edit distance) bounds the score from above, and names are indexed
-//! by length so that most pairs are never looked at. [`join_naive`] is the plain cross join the
+//! distance for pairs that can pass: frequent names are indexed by their deletion variants
+//! ([`NormalIndex`]), so a rare name meets only names within reach, and the bag distance
+//! (characters one name has that the other lacks, a lower bound of the edit distance) drops
+//! most of those before the distance is computed. [`join_naive`] is the plain cross join the
 //! tests compare with.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 /// How pairs are scored.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -211,12 +212,25 @@ pub fn join_naive(rare: &[NameKey], normal: &[NameKey], rule: &ScoreRule) -> Vec
 }
 
 /// Frequent names indexed for the pruned join.
+///
+/// A deletion-neighbourhood index (the idea of SymSpell): every frequent name is stored under
+/// each string obtained by deleting up to `k` of its characters. Two strings within
+/// Damerau-Levenshtein distance `d` share such a string with at most `d` deletions on each side
+/// (a substitution: delete it on both sides; an insertion: on one; a transposition: one of the
+/// two on each side), so looking up the deletion variants of a rare name finds every frequent
+/// name that can pass, and nothing far away. `k` is the largest distance that can still pass the
+/// cut for a name of that length (against a partner of any length the cut allows). Candidates
+/// are then checked with the bag distance and finally the true distance.
 pub struct NormalIndex<'a> {
     names: &'a [NameKey],
     bags: Vec<Vec<char>>,
     stem_bags: Vec<Vec<char>>,
-    by_full_len: BTreeMap<usize, Vec<usize>>,
-    by_ext_stem_len: HashMap<&'a str, BTreeMap<usize, Vec<usize>>>,
+    /// Variants of whole names (for names compared whole: different or no extensions).
+    whole: HashMap<u64, Vec<u32>>,
+    /// Variants of stems, salted with the extension (names compared without it).
+    stems: HashMap<u64, Vec<u32>>,
+    threshold: f64,
+    min_length: usize,
 }
 
 fn bag(chars: &[char]) -> Vec<char> {
@@ -250,28 +264,97 @@ fn bag_distance(a: &[char], b: &[char]) -> usize {
     only_a.max(only_b)
 }
 
+/// The most edits a pair involving a string of `len` characters can have and still pass:
+/// `d < (1 - t) · m` (or `<=` with the seed's f32 rounding) where `m`, the score's denominator,
+/// is at most `max(len / t, len + (1 - t) · min_length, min_length)` — a longer partner can
+/// only be that much longer and still pass.
+fn max_edits(len: usize, threshold: f64, min_length: usize) -> usize {
+    let slack = (1.0 - threshold).max(0.0);
+    let len = len as f64;
+    let min_length = min_length as f64;
+    let longest = if threshold > 0.0 {
+        (len / threshold)
+            .max(len + slack * min_length)
+            .max(min_length)
+    } else {
+        f64::INFINITY
+    };
+    // The small margin admits the equality the seed's f32 rounding lets through; the final
+    // check decides.
+    (slack * longest + 1e-6).floor().min(len).min(64.0) as usize
+}
+
+/// Hashes of every string obtained from `chars` by deleting up to `k` characters (duplicates
+/// removed), salted.
+fn deletion_variants(chars: &[char], k: usize, salt: u64) -> Vec<u64> {
+    use std::hash::{Hash, Hasher};
+    // Deleting positions in increasing order enumerates each combination once.
+    fn walk(from: usize, k: usize, current: &mut Vec<char>, out: &mut Vec<Vec<char>>) {
+        out.push(current.clone());
+        if k == 0 {
+            return;
+        }
+        for i in from..current.len() {
+            let removed = current.remove(i);
+            walk(i, k - 1, current, out);
+            current.insert(i, removed);
+        }
+    }
+    let mut variants = Vec::new();
+    let mut current = chars.to_vec();
+    walk(0, k, &mut current, &mut variants);
+    let mut hashes: Vec<u64> = variants
+        .iter()
+        .map(|v| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            salt.hash(&mut h);
+            v.hash(&mut h);
+            h.finish()
+        })
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
+fn extension_salt(ext: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    ext.hash(&mut h);
+    h.finish() | 1
+}
+
 impl<'a> NormalIndex<'a> {
-    /// Indexes the frequent names.
-    pub fn new(names: &'a [NameKey]) -> Self {
-        let mut by_full_len: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        let mut by_ext_stem_len: HashMap<&'a str, BTreeMap<usize, Vec<usize>>> = HashMap::new();
+    /// Indexes the frequent names for pairs scored by `rule`.
+    pub fn new(names: &'a [NameKey], rule: &ScoreRule) -> Self {
+        let min_length = if rule.seed_compatible {
+            0
+        } else {
+            rule.min_length
+        };
+        let mut whole: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut stems: HashMap<u64, Vec<u32>> = HashMap::new();
         for (j, n) in names.iter().enumerate() {
-            by_full_len.entry(n.full_len()).or_default().push(j);
+            let id = j as u32;
+            let k = max_edits(n.full_len(), rule.threshold, min_length);
+            for h in deletion_variants(&n.chars, k, 0) {
+                whole.entry(h).or_default().push(id);
+            }
             if let Some(ext) = &n.ext {
-                by_ext_stem_len
-                    .entry(ext.as_str())
-                    .or_default()
-                    .entry(n.stem_len)
-                    .or_default()
-                    .push(j);
+                let k = max_edits(n.stem_len, rule.threshold, min_length);
+                for h in deletion_variants(&n.chars[..n.stem_len], k, extension_salt(ext)) {
+                    stems.entry(h).or_default().push(id);
+                }
             }
         }
         NormalIndex {
             names,
             bags: names.iter().map(|n| bag(&n.chars)).collect(),
             stem_bags: names.iter().map(|n| bag(&n.chars[..n.stem_len])).collect(),
-            by_full_len,
-            by_ext_stem_len,
+            whole,
+            stems,
+            threshold: rule.threshold,
+            min_length,
         }
     }
 
@@ -293,6 +376,20 @@ impl<'a> NormalIndex<'a> {
         } else {
             bound
         }
+    }
+
+    /// Frequent names sharing a deletion variant with `chars` (sorted, distinct).
+    fn candidates(&self, map: &HashMap<u64, Vec<u32>>, chars: &[char], salt: u64) -> Vec<u32> {
+        let k = max_edits(chars.len(), self.threshold, self.min_length);
+        let mut out: Vec<u32> = deletion_variants(chars, k, salt)
+            .iter()
+            .filter_map(|h| map.get(h))
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Look-alikes of one infrequent name, and the best score among the pairs examined (a lower
@@ -341,32 +438,17 @@ impl<'a> NormalIndex<'a> {
                 });
             }
         };
-        // Length windows: a pair can only pass if the length difference is small enough.
-        let window = |len: usize| {
-            let slack = (1.0 - rule.threshold).max(0.0);
-            let reach = slack * len.max(rule.min_length) as f64;
-            let lo = (len as f64 - reach - 1.0).floor().max(0.0) as usize;
-            let hi = if rule.threshold > 0.0 {
-                (len as f64 / rule.threshold + slack * rule.min_length as f64 + 1.0).ceil() as usize
-            } else {
-                usize::MAX
-            };
-            lo..=hi
-        };
         if let Some(ext) = &a.ext {
-            if let Some(group) = self.by_ext_stem_len.get(ext.as_str()) {
-                for (_, ids) in group.range(window(a.stem_len)) {
-                    for &j in ids {
-                        consider(j, true);
-                    }
+            for j in self.candidates(&self.stems, &a.chars[..a.stem_len], extension_salt(ext)) {
+                // The salt makes collisions across extensions unlikely, not impossible.
+                if same_extension(a, &self.names[j as usize]) {
+                    consider(j as usize, true);
                 }
             }
         }
-        for (_, ids) in self.by_full_len.range(window(a.full_len())) {
-            for &j in ids {
-                if !same_extension(a, &self.names[j]) {
-                    consider(j, false);
-                }
+        for j in self.candidates(&self.whole, &a.chars, 0) {
+            if !same_extension(a, &self.names[j as usize]) {
+                consider(j as usize, false);
             }
         }
         found.sort_by(|x, y| {
@@ -383,7 +465,7 @@ impl<'a> NormalIndex<'a> {
 /// [`join_naive`] (in rare-name order, best match first).
 pub fn join_pruned(rare: &[NameKey], normal: &[NameKey], rule: &ScoreRule) -> Vec<Match> {
     use rayon::prelude::*;
-    let index = NormalIndex::new(normal);
+    let index = NormalIndex::new(normal, rule);
     rare.par_iter()
         .enumerate()
         .map(|(i, a)| index.matches_of(i, a, rule).0)
