@@ -107,6 +107,13 @@ pub trait Detector: Send + Sync {
     fn scores_while_training(&self) -> bool {
         false
     }
+    /// Whether `-i` inputs are tables of pre-built subjects (CSV, TSV or JSON, one subject per
+    /// row) that the caller hands to [`Trainer::observe_prebuilt`] and
+    /// [`Scorer::observe_prebuilt`] as one JSON object of columns per row, instead of logs
+    /// mapped to events (the generic `iforest` detector).
+    fn reads_rows(&self) -> bool {
+        false
+    }
     /// The record shape the seed notebook published for a finding (`--format loganalytics`),
     /// when the detector has a seed with its own shape.
     fn seed_records(

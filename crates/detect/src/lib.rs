@@ -9,12 +9,21 @@
 //! | [`masquerade`] | rare process names a small edit away from common ones |
 //! | [`sequence`] | sessions of admin commands or processes whose sequence is rare (Markov chain) |
 //! | [`cmdline`] | process command lines odd for their executable, parent and log (rarity in context; the seed's autoencoder) |
+//! | [`dns`] | registered domains looked up like DNS tunnelling, DGA or C2 (Isolation Forest + k-means) |
+//! | [`web`] | web clients that scan, brute-force or exploit (Isolation Forest + k-means) |
+//! | [`exeprev`] | executables with an odd prevalence: rare, user-writable folders, talking (Isolation Forest) |
+//! | [`iforest_table`] (`iforest`) | rows of any numeric feature table (Isolation Forest) |
 
 pub mod cmdline;
 pub mod detector;
+pub mod dns;
+pub mod exeprev;
+pub mod features;
+pub mod iforest_table;
 pub mod masquerade;
 pub mod pipeline;
 pub mod sequence;
+pub mod web;
 
 pub use detector::{DetectError, Detector, Fitted, Model, NoProgress, Progress, Scorer, Trainer};
 
@@ -26,6 +35,10 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(masquerade::Masquerade::default()),
         Box::new(sequence::Sequence::default()),
         Box::new(cmdline::Cmdline::default()),
+        Box::new(dns::Dns::default()),
+        Box::new(web::Web::default()),
+        Box::new(exeprev::ExePrev::default()),
+        Box::new(iforest_table::IForest::default()),
     ]
 }
 

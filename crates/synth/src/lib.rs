@@ -6,10 +6,14 @@
 //! attacks injected and written to a labels file. Everything is deterministic for a seed.
 //!
 //! - [`windows`]: process creations as Sentinel `SecurityEvent` 4688 rows (JSON lines).
+//! - [`dns`]: DNS look-ups as a Zeek `dns.log` with injected tunnels and a DGA burst.
+//! - [`web`]: a web server's Apache combined access log with injected vulnerability scanners.
 //! - [`exchange`]: Exchange Online admin cmdlets as Office 365 audit records (JSON lines).
 
+pub mod dns;
 pub mod environment;
 pub mod exchange;
+pub mod web;
 pub mod windows;
 
 pub use environment::Environment;
