@@ -147,6 +147,135 @@ pub fn read_prebuilt(
     Ok(summary)
 }
 
+/// Reads the `-i` tables of a detector that scores the rows of a feature table
+/// ([`Detector::reads_rows`], the generic `iforest`): each source is decoded by content (CSV,
+/// TSV, JSON lines or a JSON array; gzip and zstd too; `--input-format`, `--columns` apply) but
+/// not mapped to events, and each record goes to `each` as one JSON object of its columns
+/// (values as text) with its `file:line`. Rows the detector cannot read are skipped and counted
+/// (or stop the run with `--on-error fail`), as `--sessions` lines are. One file is held in
+/// memory at a time (a feature table is one row per subject, already aggregated).
+pub fn read_rows(
+    ctx: Ui,
+    input: &InputArgs,
+    what: &str,
+    mut each: impl FnMut(&str, &Provenance) -> std::result::Result<(), DetectError>,
+) -> Result<IngestSummary> {
+    use oddhunt_ingest::{Decoded, Input, Position};
+    const REASON: &str = "unreadable table row";
+    const EXAMPLES: usize = 3;
+    let options = input.options(false)?;
+    let sources = oddhunt_ingest::resolve_inputs(input.require_inputs()?)?;
+    let mut summary = IngestSummary::default();
+    let mut bar = ReadProgress::new(ctx.progress, what);
+    let mut accepted = 0u64;
+    for source in sources.iter() {
+        let name = source.name.to_string();
+        let bytes: Vec<u8> = match &source.input {
+            Input::File(path) => {
+                std::fs::read(path).with_context(|| format!("cannot read {name}"))?
+            }
+            Input::Stdin => {
+                let mut buf = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut buf)
+                    .context("cannot read standard input")?;
+                buf
+            }
+            Input::Bytes(b) => b.to_vec(),
+        };
+        summary.files += 1;
+        summary.bytes += bytes.len() as u64;
+        summary.sources.push(name.clone());
+        let mut fatal: Option<anyhow::Error> = None;
+        let mut row = serde_json::Map::new();
+        let mut text = String::new();
+        let skip = |summary: &mut IngestSummary, message: String| {
+            let info = summary.skipped.entry(REASON.to_string()).or_default();
+            info.count += 1;
+            info.error = true;
+            if info.examples.len() < EXAMPLES {
+                info.examples.push(message);
+            }
+        };
+        let format = oddhunt_ingest::decode_records(&bytes, &name, &options, |decoded| {
+            match decoded {
+                Decoded::Record(record, position) => {
+                    bar.tick();
+                    summary.records += 1;
+                    row.clear();
+                    for id in record.top_level() {
+                        text.clear();
+                        if record.text_of(id, &mut text) {
+                            row.insert(record.key(id).to_string(), text.clone().into());
+                        }
+                    }
+                    let at = match position {
+                        Position::Record(n) => Provenance::record(source.name.clone(), n),
+                        Position::Line(n) => Provenance::line(source.name.clone(), n),
+                        _ => Provenance::record(source.name.clone(), summary.records),
+                    };
+                    let line = serde_json::Value::Object(std::mem::take(&mut row)).to_string();
+                    match each(&line, &at) {
+                        Ok(()) => accepted += 1,
+                        Err(e @ DetectError::BadSubject { .. }) => {
+                            if input.on_error == OnErrorArg::Fail {
+                                fatal = Some(anyhow::Error::new(e).context("--on-error fail"));
+                                return ControlFlow::Break(());
+                            }
+                            skip(&mut summary, e.to_string());
+                        }
+                        Err(e) => {
+                            fatal = Some(e.into());
+                            return ControlFlow::Break(());
+                        }
+                    }
+                }
+                Decoded::Issue(issue) => {
+                    if input.on_error == OnErrorArg::Fail {
+                        fatal = Some(anyhow::anyhow!(
+                            "{}: {}: {}",
+                            issue.position.describe(&name),
+                            issue.reason,
+                            issue.detail
+                        ));
+                        return ControlFlow::Break(());
+                    }
+                    skip(
+                        &mut summary,
+                        format!("{}: {}", issue.position.describe(&name), issue.reason),
+                    );
+                }
+                Decoded::Warning(..) => {}
+            }
+            ControlFlow::Continue(())
+        })?;
+        if let Some(e) = fatal {
+            return Err(e);
+        }
+        if format.is_none() {
+            anyhow::bail!(
+                "{name}: not a table oddhunt can read (CSV, TSV or JSON); say which with --input-format"
+            );
+        }
+    }
+    bar.finish();
+    if !ctx.quiet {
+        eprintln!(
+            "read {} table{}: {} rows → {} used",
+            summary.files,
+            if summary.files == 1 { "" } else { "s" },
+            thousands(summary.records),
+            thousands(accepted),
+        );
+        if let Some(info) = summary.skipped.get(REASON) {
+            eprintln!("skipped {} {REASON}s:", thousands(info.count));
+            for example in &info.examples {
+                eprintln!("  {}", terminal(example));
+            }
+        }
+    }
+    Ok(summary)
+}
+
 fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
@@ -279,7 +408,12 @@ pub fn train(
     input: &InputArgs,
 ) -> Result<(Fitted, TrainingSummary, IngestSummary)> {
     let mut trainer = detector.trainer();
-    let summary = if input.sessions.is_empty() {
+    let summary = if detector.reads_rows() && input.sessions.is_empty() {
+        read_rows(ctx, input, "reading training rows", |line, at| {
+            trainer.observe_prebuilt(line, at)
+        })
+        .with_context(|| format!("training {}", detector.name()))?
+    } else if input.sessions.is_empty() {
         let summary = read_events(ctx, input, false, "reading training events", |e| {
             trainer.observe(e)
         })?;
@@ -351,7 +485,13 @@ pub fn score(
     input: &InputArgs,
 ) -> Result<(Vec<oddhunt_core::Scored>, IngestSummary)> {
     let mut scorer = model.scorer();
-    let summary = if input.sessions.is_empty() {
+    let reads_rows = oddhunt_detect::by_name(model.detector()).is_some_and(|d| d.reads_rows());
+    let summary = if reads_rows && input.sessions.is_empty() {
+        read_rows(ctx, input, "reading rows to score", |line, at| {
+            scorer.observe_prebuilt(line, at)
+        })
+        .with_context(|| format!("scoring with {}", model.detector()))?
+    } else if input.sessions.is_empty() {
         let summary = read_events(ctx, input, false, "reading events to score", |e| {
             scorer.observe(e)
         })?;

@@ -203,12 +203,20 @@ impl FindingArgs {
 }
 
 mod cmdline;
+mod dns;
+mod exeprev;
+mod iforest;
 mod masquerade;
 mod sequence;
+mod web;
 
 pub use cmdline::CmdlineArgs;
+pub use dns::DnsArgs;
+pub use exeprev::ExeprevArgs;
+pub use iforest::IforestArgs;
 pub use masquerade::MasqueradeArgs;
 pub use sequence::SequenceArgs;
+pub use web::WebArgs;
 
 /// The detectors and their own settings (one variant per detector; each detector's flags live
 /// in a module of its own).
@@ -229,6 +237,26 @@ pub enum DetectorArgs {
         after_help = "Examples:\n  oddhunt hunt cmdline -i security-4688.jsonl\n  oddhunt hunt cmdline --variant seed -i security-4688.jsonl --threshold mean+6sd\n  oddhunt eval cmdline -i labelled.csv --map kind=process,host=host,user=user,process_path=image,parent_path=parent_image,command_line=command_line,time=timestamp --label-field label"
     )]
     Cmdline(CmdlineArgs),
+    /// Registered domains looked up like DNS tunnelling, DGA or C2 (Isolation Forest + k-means over Zeek dns.log)
+    #[command(
+        after_help = "Examples:\n  oddhunt hunt dns -i dns.log.gz\n  oddhunt train dns -i baseline/dns.*.log.gz -o dns.oddhunt\n  oddhunt score -m dns.oddhunt -i today/dns.log --format jsonl -o dns-findings.jsonl\n  oddhunt hunt dns -i dns.log --clusters 6 --alarm-clusters 2,5\n\nSubject: the registered domain (public suffix list). Explanations name the features that\nisolate it, with percentiles, its cluster and whether the cluster alarms."
+    )]
+    Dns(DnsArgs),
+    /// Web clients that scan, brute-force or exploit (Isolation Forest + k-means over access logs)
+    #[command(
+        after_help = "Examples:\n  oddhunt hunt web -i access.log.gz\n  oddhunt train web -i logs/access.log.* -o web.oddhunt\n  oddhunt score -m web.oddhunt -i access.log --threshold top:20\n\nSubject: the client IP. Per-path and per-user-agent statistics enter as the client's rare-path\nshare and the number of clients sharing its user agent."
+    )]
+    Web(WebArgs),
+    /// Executables with an odd prevalence: rare, in user-writable folders, talking to the network (Sysmon 1/3, 4688)
+    #[command(
+        after_help = "Examples:\n  oddhunt hunt exeprev -i sysmon.evtx\n  oddhunt hunt exeprev -i process_creation.jsonl.gz sysmon3_network.jsonl.gz\n\nSubject: the executable's normalised path (lower case, the profile folder's user name as *)."
+    )]
+    Exeprev(ExeprevArgs),
+    /// Rows of any numeric feature table that an Isolation Forest isolates (CSV, TSV or JSON)
+    #[command(
+        after_help = "Examples:\n  oddhunt hunt iforest -i features.csv --features bytes_out,sessions,ports --id host\n  oddhunt train iforest -i baseline.csv --features a,b,c -o table.oddhunt\n  oddhunt score -m table.oddhunt -i today.csv\n\nRows with a missing or non-numeric feature are skipped and counted (--on-error fail stops)."
+    )]
+    Iforest(IforestArgs),
 }
 
 impl DetectorArgs {
@@ -238,6 +266,10 @@ impl DetectorArgs {
             DetectorArgs::Masquerade(a) => Ok(Box::new(a.build()?)),
             DetectorArgs::Cmdline(a) => Ok(Box::new(a.build()?)),
             DetectorArgs::Sequence(a) => Ok(Box::new(a.build()?)),
+            DetectorArgs::Dns(a) => Ok(Box::new(a.build()?)),
+            DetectorArgs::Web(a) => Ok(Box::new(a.build()?)),
+            DetectorArgs::Exeprev(a) => Ok(Box::new(a.build()?)),
+            DetectorArgs::Iforest(a) => Ok(Box::new(a.build()?)),
         }
     }
 }
