@@ -186,7 +186,7 @@ fn trained_model_survives_the_model_file_and_scores_new_days() {
 fn name_strategy() -> impl Strategy<Value = String> {
     // Small alphabets force near-misses, transpositions and shared extensions.
     (
-        "[abcsvh0o]{1,9}",
+        "[abcsvh0o]{1,22}",
         prop::option::of(prop::sample::select(vec!["exe", "dll", "com"])),
     )
         .prop_map(|(stem, ext)| match ext {

@@ -25,7 +25,7 @@
 //! most of those before the distance is computed. [`join_naive`] is the plain cross join the
 //! tests compare with.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// How pairs are scored.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -221,17 +221,30 @@ pub fn join_naive(rare: &[NameKey], normal: &[NameKey], rule: &ScoreRule) -> Vec
 /// name that can pass, and nothing far away. `k` is the largest distance that can still pass the
 /// cut for a name of that length (against a partner of any length the cut allows). Candidates
 /// are then checked with the bag distance and finally the true distance.
+///
+/// The number of variants grows as `len^k`, so names that may differ by more than
+/// [`INDEXED_EDITS`] edits (long names) are not indexed: they are checked against every rare
+/// name of similar length (there are few of them), and rare long names against every frequent
+/// name of similar length.
+/// Variants are kept as a sorted list of `(hash, name)` pairs, not a map of vectors.
 pub struct NormalIndex<'a> {
     names: &'a [NameKey],
     bags: Vec<Vec<char>>,
     stem_bags: Vec<Vec<char>>,
     /// Variants of whole names (for names compared whole: different or no extensions).
-    whole: HashMap<u64, Vec<u32>>,
+    whole: Vec<(u64, u32)>,
     /// Variants of stems, salted with the extension (names compared without it).
-    stems: HashMap<u64, Vec<u32>>,
+    stems: Vec<(u64, u32)>,
+    /// Names too long to index, by length (compared with the rare names of similar length).
+    long: BTreeMap<usize, Vec<u32>>,
+    /// Every name by length (for rare names too long to query the index).
+    by_len: BTreeMap<usize, Vec<u32>>,
     threshold: f64,
     min_length: usize,
 }
+
+/// The most edits the deletion index covers; longer reach falls back to a scan.
+pub const INDEXED_EDITS: usize = 2;
 
 fn bag(chars: &[char]) -> Vec<char> {
     let mut v = chars.to_vec();
@@ -332,27 +345,43 @@ impl<'a> NormalIndex<'a> {
         } else {
             rule.min_length
         };
-        let mut whole: HashMap<u64, Vec<u32>> = HashMap::new();
-        let mut stems: HashMap<u64, Vec<u32>> = HashMap::new();
+        let mut whole = Vec::new();
+        let mut stems = Vec::new();
+        let mut long: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
+        let mut by_len: BTreeMap<usize, Vec<u32>> = BTreeMap::new();
         for (j, n) in names.iter().enumerate() {
             let id = j as u32;
+            by_len.entry(n.full_len()).or_default().push(id);
             let k = max_edits(n.full_len(), rule.threshold, min_length);
-            for h in deletion_variants(&n.chars, k, 0) {
-                whole.entry(h).or_default().push(id);
+            if k > INDEXED_EDITS {
+                long.entry(n.full_len()).or_default().push(id);
+                continue;
             }
+            whole.extend(
+                deletion_variants(&n.chars, k, 0)
+                    .into_iter()
+                    .map(|h| (h, id)),
+            );
             if let Some(ext) = &n.ext {
                 let k = max_edits(n.stem_len, rule.threshold, min_length);
-                for h in deletion_variants(&n.chars[..n.stem_len], k, extension_salt(ext)) {
-                    stems.entry(h).or_default().push(id);
-                }
+                let salt = extension_salt(ext);
+                stems.extend(
+                    deletion_variants(&n.chars[..n.stem_len], k, salt)
+                        .into_iter()
+                        .map(|h| (h, id)),
+                );
             }
         }
+        whole.sort_unstable();
+        stems.sort_unstable();
         NormalIndex {
             names,
             bags: names.iter().map(|n| bag(&n.chars)).collect(),
             stem_bags: names.iter().map(|n| bag(&n.chars[..n.stem_len])).collect(),
             whole,
             stems,
+            long,
+            by_len,
             threshold: rule.threshold,
             min_length,
         }
@@ -378,15 +407,47 @@ impl<'a> NormalIndex<'a> {
         }
     }
 
-    /// Frequent names sharing a deletion variant with `chars` (sorted, distinct).
-    fn candidates(&self, map: &HashMap<u64, Vec<u32>>, chars: &[char], salt: u64) -> Vec<u32> {
+    /// The whole-name lengths a partner of a name of `len` characters can have and still
+    /// pass: the length difference is a lower bound of the distance.
+    fn length_window(&self, len: usize) -> std::ops::RangeInclusive<usize> {
+        let slack = (1.0 - self.threshold).max(0.0);
+        let reach = slack * (len as f64 / self.threshold.max(1e-9)).max(self.min_length as f64);
+        let lo = (len as f64 - reach - 1.0).floor().max(0.0) as usize;
+        let hi = (len as f64 + reach + 1.0).ceil() as usize;
+        lo..=hi
+    }
+
+    /// Frequent names sharing a deletion variant with `chars`, plus the unindexed long names of
+    /// similar length (sorted, distinct); every frequent name of similar length when `chars`
+    /// itself is too long to query. `whole_len` is the rare name's whole length.
+    fn candidates(
+        &self,
+        variants: &[(u64, u32)],
+        chars: &[char],
+        salt: u64,
+        whole_len: usize,
+    ) -> Vec<u32> {
+        let window = self.length_window(whole_len);
         let k = max_edits(chars.len(), self.threshold, self.min_length);
-        let mut out: Vec<u32> = deletion_variants(chars, k, salt)
-            .iter()
-            .filter_map(|h| map.get(h))
-            .flatten()
-            .copied()
-            .collect();
+        let mut out: Vec<u32> = Vec::new();
+        if k > INDEXED_EDITS {
+            for ids in self.by_len.range(window).map(|(_, ids)| ids) {
+                out.extend_from_slice(ids);
+            }
+            return out;
+        }
+        for ids in self.long.range(window).map(|(_, ids)| ids) {
+            out.extend_from_slice(ids);
+        }
+        for h in deletion_variants(chars, k, salt) {
+            let start = variants.partition_point(|(v, _)| *v < h);
+            out.extend(
+                variants[start..]
+                    .iter()
+                    .take_while(|(v, _)| *v == h)
+                    .map(|(_, id)| *id),
+            );
+        }
         out.sort_unstable();
         out.dedup();
         out
@@ -439,14 +500,15 @@ impl<'a> NormalIndex<'a> {
             }
         };
         if let Some(ext) = &a.ext {
-            for j in self.candidates(&self.stems, &a.chars[..a.stem_len], extension_salt(ext)) {
+            let stem = &a.chars[..a.stem_len];
+            for j in self.candidates(&self.stems, stem, extension_salt(ext), a.full_len()) {
                 // The salt makes collisions across extensions unlikely, not impossible.
                 if same_extension(a, &self.names[j as usize]) {
                     consider(j as usize, true);
                 }
             }
         }
-        for j in self.candidates(&self.whole, &a.chars, 0) {
+        for j in self.candidates(&self.whole, &a.chars, 0, a.full_len()) {
             if !same_extension(a, &self.names[j as usize]) {
                 consider(j as usize, false);
             }
