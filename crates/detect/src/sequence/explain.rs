@@ -53,20 +53,6 @@ fn key_text(record: &SessionRecord) -> String {
     }
 }
 
-fn factor_json(factor: &Factor) -> Value {
-    match factor {
-        Factor::Start { probability } => {
-            json!({"kind": "start", "probability": number(*probability)})
-        }
-        Factor::Prior { probability } => {
-            json!({"kind": "prior", "probability": number(*probability)})
-        }
-        Factor::Transition { from, probability } => {
-            json!({"kind": "transition", "from": from, "probability": number(*probability)})
-        }
-    }
-}
-
 /// Findings about params and values of the rarest window's commands.
 #[derive(Default)]
 struct ParamNotes {
@@ -114,14 +100,27 @@ fn step_json(step: &StepExplanation, notes: &mut ParamNotes) -> Value {
             "usual_probability": number(*q),
         }));
     }
-    json!({
-        "position": step.position,
-        "command": step.command,
-        "known_command": step.known_command,
-        "factor": factor_json(&step.factor),
-        "param_set_probability": number(step.param_set_probability),
-        "params": step.params.len(),
-    })
+    // One flat object per step: every JSON object held in memory costs a map node.
+    let mut out = Map::new();
+    out.insert("position".into(), step.position.into());
+    out.insert("command".into(), step.command.clone().into());
+    out.insert("known_command".into(), step.known_command.into());
+    let (kind, probability) = match &step.factor {
+        Factor::Start { probability } => ("start", *probability),
+        Factor::Prior { probability } => ("prior", *probability),
+        Factor::Transition { from, probability } => {
+            out.insert("from".into(), from.clone().into());
+            ("transition", *probability)
+        }
+    };
+    out.insert("factor".into(), kind.into());
+    out.insert("probability".into(), number(probability));
+    out.insert(
+        "param_set_probability".into(),
+        number(step.param_set_probability),
+    );
+    out.insert("params".into(), step.params.len().into());
+    Value::Object(out)
 }
 
 fn names(commands: &[Command]) -> Vec<&str> {
@@ -136,10 +135,6 @@ impl SequenceModel {
         let listed = &record.commands[..total.min(MAX_LISTED_COMMANDS)];
         let mut explanation = Map::new();
         explanation.insert("session_id".into(), record.id.clone().into());
-        explanation.insert(
-            "session_type".into(),
-            self.markov.session_type().as_str().into(),
-        );
         explanation.insert(
             "keys".into(),
             Value::Object(
@@ -161,11 +156,15 @@ impl SequenceModel {
         );
         explanation.insert("commands_total".into(), total.into());
         explanation.insert("commands".into(), json!(names(listed)));
-        explanation.insert("commands_truncated".into(), (total > listed.len()).into());
+        // Flags and lists that are usually false or empty are left out then: every scored
+        // session carries its explanation in memory until the run ends.
+        if total > listed.len() {
+            explanation.insert("commands_truncated".into(), true.into());
+        }
         explanation.insert("window_length".into(), opts.window_len.into());
-        explanation.insert("start_end_tokens".into(), opts.use_start_end_tokens.into());
-        explanation.insert("geo_mean".into(), opts.use_geo_mean.into());
-        explanation.insert("late".into(), record.late.into());
+        if record.late {
+            explanation.insert("late".into(), true.into());
+        }
 
         let mut scored = Scored::new(
             record.id.clone(),
@@ -224,7 +223,9 @@ impl SequenceModel {
             }
             seen_here
         };
-        explanation.insert("unseen_commands".into(), json!(unseen));
+        if !unseen.is_empty() {
+            explanation.insert("unseen_commands".into(), json!(unseen));
+        }
         let unseen_note = if unseen.is_empty() {
             String::new()
         } else {
@@ -261,14 +262,17 @@ impl SequenceModel {
                     }),
                 );
                 explanation.insert("steps".into(), Value::Array(steps));
-                explanation.insert("unseen_params".into(), Value::Array(notes.unseen_params));
-                explanation.insert("rare_params".into(), Value::Array(notes.rare_params));
-                explanation.insert("unseen_values".into(), Value::Array(notes.unseen_values));
-                explanation.insert("rare_values".into(), Value::Array(notes.rare_values));
-                explanation.insert(
-                    "missing_usual_params".into(),
-                    Value::Array(notes.missing_params),
-                );
+                for (name, list) in [
+                    ("unseen_params", notes.unseen_params),
+                    ("rare_params", notes.rare_params),
+                    ("unseen_values", notes.unseen_values),
+                    ("rare_values", notes.rare_values),
+                    ("missing_usual_params", notes.missing_params),
+                ] {
+                    if !list.is_empty() {
+                        explanation.insert(name.into(), Value::Array(list));
+                    }
+                }
                 scored.score = oddness(explained.rarest.likelihood);
                 scored.summary = format!(
                     "{who}: {count}; rarest window {} (likelihood {:.3e}){unseen_note}",

@@ -53,17 +53,18 @@
 //! sample of 10,000 (training score distribution only). Beyond the budget `hunt` reads its
 //! input a second time to score (the CLI keeps a copy of stdin for that).
 //!
-//! **Explanation** (`oddhunt.explanation`, what a timeline needs): `session_id`,
-//! `session_type`, `keys` (ECS name → value), `start`, `end`, `duration_seconds`,
-//! `commands_total`, `commands` (first 200 names), `commands_truncated`, `likelihood` (rarest
-//! window, null when none), `session_likelihood`, `geomean`, `scored_by` (`rarest_window`,
-//! `session_likelihood` or `none`), `rarest_window` (`index`, `end`, `commands`,
-//! `likelihood`), `steps` (per element of the rarest window, the end token included: its
-//! factor — `start`, `prior` or `transition` with `from` — and probability, its param-set
-//! probability and number of params), `unseen_commands` (whole session), `unseen_params`,
-//! `rare_params`,
-//! `unseen_values`, `rare_values`, `missing_usual_params` (rarest window; rare = probability
-//! below 0.05), `window_length`, `start_end_tokens`, `geo_mean`, `late`. Context fields: the
+//! **Explanation** (`oddhunt.explanation`, what a timeline needs): `session_id`, `keys` (ECS
+//! name → value), `start`, `end`, `duration_seconds`, `commands_total`, `commands` (first 200
+//! names), `window_length`, `likelihood` (rarest window, null when none),
+//! `session_likelihood`, `geomean`, `scored_by` (`rarest_window`, `session_likelihood` or
+//! `none`), `rarest_window` (`index`, `end`, `commands`, `likelihood`; null when none), `steps`
+//! (per element of the rarest window, the end token included: `position`, `command`,
+//! `known_command`, `factor` — `start`, `prior` or `transition` with `from` — and its
+//! `probability`, `param_set_probability`, number of `params`). Present only when not empty or
+//! false (each scored session holds its explanation in memory to the end of the run):
+//! `unseen_commands` (whole session), `unseen_params`, `rare_params`, `unseen_values`,
+//! `rare_values`, `missing_usual_params` (rarest window; rare = probability below 0.05),
+//! `commands_truncated`, `late`, `error`. Context fields: the
 //! session keys under their ECS names (`user.name`, `source.ip`, `host.name`).
 
 pub mod explain;
@@ -611,12 +612,15 @@ impl Trainer for SequenceTrainer {
         let markov = MarkovModel::fit(counts, self.settings.modellable_params.clone())
             .map_err(|e| DetectError::Other(format!("sequence: {e}")))?;
         let model = SequenceModel::new(settings, resolved, markov);
-        progress.stage("scoring the training sessions", Some(sessions.len() as u64));
+        let n = sessions.len() as u64;
+        progress.stage("scoring the training sessions", Some(n));
+        // Each session is dropped once scored: the commands and the scored subjects are not
+        // both held in full.
         let scored: Vec<Scored> = sessions
-            .par_iter()
-            .map(|s| model.score_session(s))
+            .into_par_iter()
+            .map(|s| model.score_session(&s))
             .collect();
-        progress.advance(sessions.len() as u64);
+        progress.advance(n);
         let training_scores = scored.iter().map(|s| s.score).collect();
         Ok(Fitted {
             model: Box::new(model),

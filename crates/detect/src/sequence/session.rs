@@ -16,7 +16,7 @@ use oddhunt_models::markov::{Command, SessionType};
 use oddhunt_models::sessionize::{Session, Sessionizer, NULL_KEY};
 
 /// Records kept per session to lead back to the raw log (the first ones).
-pub const KEEP_PROVENANCE: usize = 32;
+pub const KEEP_PROVENANCE: usize = 8;
 
 /// One session, ready to be counted or scored.
 #[derive(Clone, Debug, PartialEq)]

@@ -560,7 +560,8 @@ fn explanations_name_unseen_params_and_values_in_the_rarest_window() {
     // Steps: START → Get-Mailbox, → Set-Mailbox, → END, each with its factor.
     let steps = e["steps"].as_array().expect("steps");
     assert_eq!(steps.len(), 3);
-    assert_eq!(steps[0]["factor"]["kind"], "start");
-    assert_eq!(steps[1]["factor"]["from"], "Get-Mailbox");
+    assert_eq!(steps[0]["factor"], "start");
+    assert_eq!(steps[1]["factor"], "transition");
+    assert_eq!(steps[1]["from"], "Get-Mailbox");
     assert_eq!(steps[2]["command"], "##END##");
 }
