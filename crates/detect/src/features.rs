@@ -279,6 +279,36 @@ impl<T: Ord + Clone, const K: usize> Kept<T, K> {
     }
 }
 
+/// The UTC calendar days (days since 1970-01-01) on which a subject was seen: the divisor of
+/// its per-day features. Counting the subject's own days, not the log's, gives a tool that ran
+/// on one day of a month the same rate in a month-long hunt as in that day's log, and keeps
+/// gaps and files from other periods (a capture stamped 1970 next to this week's log) out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveDays(std::collections::BTreeSet<i64>);
+
+impl ActiveDays {
+    /// Notes the day of `time` (nothing for events without a time).
+    pub fn add(&mut self, time: Option<Timestamp>) {
+        if let Some(t) = time {
+            let day = t.unix_seconds().div_euclid(86_400);
+            // Most events repeat the last day seen: skip the tree walk for them.
+            if self.0.last() != Some(&day) {
+                self.0.insert(day);
+            }
+        }
+    }
+
+    /// Adds another set of days.
+    pub fn merge(&mut self, other: &ActiveDays) {
+        self.0.extend(other.0.iter().copied());
+    }
+
+    /// Days seen, at least 1 (a subject without times counts as one day).
+    pub fn count(&self) -> f64 {
+        self.0.len().max(1) as f64
+    }
+}
+
 /// Earliest of two optional times.
 pub fn min_time(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
     match (a, b) {

@@ -14,7 +14,7 @@ pub struct ForestArgs {
     /// Subjects each tree is grown on (all when fewer) [default: 2048 for dns/web/exeprev, 256 for iforest]
     #[arg(long = "max-samples", value_name = "N")]
     pub max_samples: Option<usize>,
-    /// 0 = scikit-learn's axis-parallel trees; 1.. = Extended Isolation Forest hyperplanes over that many extra features [default: all features for dns/web/exeprev, 0 for iforest]
+    /// 0 = scikit-learn's axis-parallel trees; 1.. = Extended Isolation Forest hyperplanes over that many extra features [default: all features for dns, 0 for web, exeprev and iforest]
     #[arg(long = "extension-level", value_name = "N")]
     pub extension_level: Option<usize>,
     /// Seed of the forest and of k-means [default: 0]

@@ -28,11 +28,10 @@
 //! and fails, like many harmless typos; what gives it away is the host that fails on dozens of
 //! such names (and the product keeps that host's ordinary, answered look-ups out of it).
 //!
-//! Volumes (queries, distinct subdomains, failed domains) are divided by the number of UTC
-//! calendar days with look-ups (at least one), so a model trained on two weeks scores a day's
-//! log on the same scale; counting days with data rather than the time span keeps gaps and
-//! files from other periods (a capture with 1970 timestamps next to this week's log) from
-//! diluting them.
+//! Volumes (queries, distinct subdomains, a client's failed domains) are divided by the number
+//! of UTC calendar days the domain (or client) was seen on ([`ActiveDays`]), so a model trained
+//! on two weeks scores a day's log on the same scale, and a tunnel that ran one day of a
+//! three-day hunt keeps its daily rate.
 //!
 //! Volume is kept but log-scaled: in our rerun of the talk on a real network's `dns.log` with
 //! a real iodine tunnel mixed in, the talk's three features put the tunnel 4th behind pure
@@ -87,8 +86,8 @@ use crate::detector::{
     Trainer,
 };
 use crate::features::{
-    max_time, min_time, normalise_query, shannon_entropy, split_domain, stable_hash, Distinct,
-    Kept, Sample,
+    max_time, min_time, normalise_query, shannon_entropy, split_domain, stable_hash, ActiveDays,
+    Distinct, Kept, Sample,
 };
 use crate::iforest_table::forest::{
     detailed_rows, number, short_number, AlarmRule, FeatureDef, FeatureForest, ForestSettings,
@@ -277,6 +276,8 @@ pub struct DomainStats {
     pub first_seen: Option<Timestamp>,
     /// Last query.
     pub last_seen: Option<Timestamp>,
+    /// Days with queries (the divisor of the per-day features).
+    pub days: ActiveDays,
     /// First records.
     pub provenance: Kept<Provenance, KEEP_PROVENANCE>,
 }
@@ -340,6 +341,7 @@ impl DomainStats {
         self.qtypes[qtype_index(event.get(Field::QueryType))] += 1;
         self.first_seen = min_time(self.first_seen, event.time());
         self.last_seen = max_time(self.last_seen, event.time());
+        self.days.add(event.time());
         self.provenance.offer(event.provenance());
     }
 
@@ -373,18 +375,19 @@ impl DomainStats {
         }
         self.first_seen = min_time(self.first_seen, other.first_seen);
         self.last_seen = max_time(self.last_seen, other.last_seen);
+        self.days.merge(&other.days);
         self.provenance.merge(&other.provenance);
     }
 
     /// The feature row ([`FEATURES`] order), in the analyst's units; `clients` holds every
-    /// client's look-ups and failed domains over all domains, `days` the span of the log (at
-    /// least 1) that the per-day features are divided by.
-    pub fn features(&self, clients: &HashMap<String, ClientStats>, days: f64) -> [f64; 10] {
+    /// client's look-ups and failed domains over all domains.
+    pub fn features(&self, clients: &HashMap<String, ClientStats>) -> [f64; 10] {
         let q = self.queries.max(1) as f64;
+        let days = self.days.count();
         let (mut weighted, mut weight) = (0.0, 0.0);
         for (ip, n) in self.client_sample.by_count() {
             if let Some(c) = clients.get(ip) {
-                weighted += n as f64 * c.failed_domains.count();
+                weighted += n as f64 * c.failed_domains.count() / c.days.count();
                 weight += n as f64;
             }
         }
@@ -399,7 +402,7 @@ impl DomainStats {
             self.nxdomain as f64 / q,
             (self.qtypes[4] + self.qtypes[5]) as f64 / q,
             if weight > 0.0 {
-                self.nxdomain as f64 / q * weighted / weight / days
+                self.nxdomain as f64 / q * weighted / weight
             } else {
                 0.0
             },
@@ -414,6 +417,8 @@ pub struct ClientStats {
     pub queries: u64,
     /// Registered domains that answered NXDOMAIN.
     pub failed_domains: Distinct<DISTINCT_CAP>,
+    /// Days with look-ups.
+    pub days: ActiveDays,
 }
 
 /// The mergeable training state: per registered domain and per client statistics.
@@ -427,9 +432,6 @@ pub struct DnsState {
     pub events: u64,
     /// Events ignored, by reason.
     pub ignored: IgnoredCounts,
-    /// The UTC calendar days (days since 1970-01-01) with at least one event used: the
-    /// divisor of the per-day features (gaps and files from different periods do not count).
-    pub active_days: std::collections::BTreeSet<i64>,
 }
 
 thread_local! {
@@ -467,9 +469,6 @@ impl DnsState {
             }
         }
         self.events += 1;
-        if let Some(t) = event.time() {
-            self.active_days.insert(t.unix_seconds().div_euclid(86_400));
-        }
         let parts = match reverse_zone(name) {
             // An address is not a payload: all well-formed reverse look-ups are one subject.
             Some(zone) => crate::features::DomainParts {
@@ -487,6 +486,7 @@ impl DnsState {
             None => self.clients.entry(client.to_string()).or_default(),
         };
         stats.queries += 1;
+        stats.days.add(event.time());
         if nx {
             stats.failed_domains.insert(parts.registered.as_bytes());
         }
@@ -504,7 +504,6 @@ impl DnsState {
     pub fn merge(&mut self, other: &DnsState) {
         self.events += other.events;
         self.ignored.merge(&other.ignored);
-        self.active_days.extend(other.active_days.iter().copied());
         for (domain, stats) in &other.domains {
             match self.domains.get_mut(domain) {
                 Some(mine) => mine.merge(stats),
@@ -517,23 +516,18 @@ impl DnsState {
             let mine = self.clients.entry(ip.clone()).or_default();
             mine.queries += c.queries;
             mine.failed_domains.merge(&c.failed_domains);
+            mine.days.merge(&c.days);
         }
-    }
-
-    /// Days with data (at least 1): the divisor of the per-day features.
-    pub fn days(&self) -> f64 {
-        self.active_days.len().max(1) as f64
     }
 
     /// Domains in name order with their feature rows.
     fn table(self) -> (Vec<(String, DomainStats)>, Vec<f64>) {
-        let days = self.days();
         let mut domains: Vec<(String, DomainStats)> = self.domains.into_iter().collect();
         domains.sort_by(|a, b| a.0.cmp(&b.0));
         let clients = self.clients;
         let rows = domains
             .iter()
-            .flat_map(|(_, s)| s.features(&clients, days))
+            .flat_map(|(_, s)| s.features(&clients))
             .collect();
         (domains, rows)
     }
@@ -896,7 +890,7 @@ mod tests {
         state.observe(&query("printer.local", "10.0.0.1", "A", "-", 5), false);
         assert_eq!(state.events, 3);
         assert_eq!(state.domains.len(), 1);
-        let f = state.domains["example.com"].features(&state.clients, 1.0);
+        let f = state.domains["example.com"].features(&state.clients);
         assert_eq!(f[0], 3.0);
         assert_eq!(f[1], 3.0, "www, abcd and the empty subdomain");
         assert!((f[2] - 7.0 / 3.0).abs() < 1e-12);
@@ -937,7 +931,7 @@ mod tests {
             false,
         );
         assert_eq!(
-            state.domains["in-addr.arpa"].features(&state.clients, 1.0)[3],
+            state.domains["in-addr.arpa"].features(&state.clients)[3],
             0.0
         );
     }

@@ -15,16 +15,21 @@
 //! | distinct hosts | log10(1 + n) | dropped tools run on one or two machines |
 //! | distinct users | log10(1 + n) | |
 //! | executions per day | log10(1 + n) | |
-//! | network connections per day | log10(1 + n) | an implant talks |
-//! | distinct destinations | log10(1 + n) | |
+//! | network connections per host and day | log10(1 + n) | an implant talks, from few hosts; a browser's traffic is spread over many |
+//! | distinct destinations per day | log10(1 + n) | |
 //! | user-writable folder | 0 / 1 | Temp, AppData, Downloads, Public, ProgramData, `/tmp` … |
 //!
-//! Executions and connections are divided by the number of UTC calendar days with events (at
-//! least one), so a model trained on a month scores a day on the same scale.
+//! Executions, connections and distinct destinations are divided by the number of UTC calendar
+//! days the executable was seen on (at least one), so a model trained on a month scores a day
+//! on the same scale and a tool that ran on one day keeps its daily rate in a month-long hunt
+//! (hosts and users are populations that do not grow with time).
 //!
-//! **Score**: the anomaly score `s` in (0, 1] of an Extended Isolation Forest (hyperplanes over
-//! all features, 2,048 executables per tree; higher = odder); native measure: the mean path
-//! length. No clustering by default (`clusters` turns it on; the analyst names the alarm
+//! **Score**: the anomaly score `s` in (0, 1] of an Isolation Forest (scikit-learn's
+//! axis-parallel trees on 2,048 executables per tree; higher = odder); native measure: the mean
+//! path length. A dropped tool stands out on two or three features (one host, a user-writable
+//! folder, its own destinations), which axis-parallel cuts isolate better than hyperplanes over
+//! all six: a generated beaconing tool in a user's Temp folder ranks first with them, third
+//! among the busiest browsers and services with hyperplanes. No clustering by default (`clusters` turns it on; the analyst names the alarm
 //! clusters). A rare executable in a user-writable folder gets its severity raised one step.
 //!
 //! **Default threshold** `score>0.6`, as the other forest detectors.
@@ -39,8 +44,8 @@ use crate::detector::{
     Trainer,
 };
 use crate::features::{
-    folder_of, is_user_writable, max_time, min_time, normalise_executable, stable_hash, Distinct,
-    Kept, Sample,
+    folder_of, is_user_writable, max_time, min_time, normalise_executable, stable_hash, ActiveDays,
+    Distinct, Kept, Sample,
 };
 use crate::iforest_table::forest::{
     detailed_rows, short_number, AlarmRule, FeatureDef, FeatureForest, ForestSettings, Scale,
@@ -71,7 +76,6 @@ impl Default for ExePrevSettings {
                 clusters: 0,
                 flag_share: 0.1,
                 max_samples: 2048,
-                extension_level: FEATURES.len() - 1,
                 ..ForestSettings::default()
             },
         }
@@ -83,8 +87,16 @@ pub const FEATURES: [(&str, &str, Scale); 6] = [
     ("distinct_hosts", "distinct hosts", Scale::Log),
     ("distinct_users", "distinct users", Scale::Log),
     ("executions", "executions per day", Scale::Log),
-    ("connections", "network connections per day", Scale::Log),
-    ("distinct_destinations", "distinct destinations", Scale::Log),
+    (
+        "connections_per_host",
+        "network connections per host and day",
+        Scale::Log,
+    ),
+    (
+        "distinct_destinations",
+        "distinct destinations per day",
+        Scale::Log,
+    ),
     (
         "user_writable",
         "runs from a user-writable folder",
@@ -129,6 +141,8 @@ pub struct ExeStats {
     pub first_seen: Option<Timestamp>,
     /// Last event.
     pub last_seen: Option<Timestamp>,
+    /// Days with events (the divisor of the per-day features).
+    pub days: ActiveDays,
     /// First records.
     pub provenance: Kept<Provenance, KEEP_PROVENANCE>,
 }
@@ -171,6 +185,7 @@ impl ExeStats {
         self.paths.add(path, 1);
         self.first_seen = min_time(self.first_seen, event.time());
         self.last_seen = max_time(self.last_seen, event.time());
+        self.days.add(event.time());
         self.provenance.offer(event.provenance());
     }
 
@@ -188,16 +203,18 @@ impl ExeStats {
         self.parents.merge(&o.parents);
         self.first_seen = min_time(self.first_seen, o.first_seen);
         self.last_seen = max_time(self.last_seen, o.last_seen);
+        self.days.merge(&o.days);
         self.provenance.merge(&o.provenance);
     }
 
-    fn features(&self, normalised: &str, days: f64) -> [f64; 6] {
+    fn features(&self, normalised: &str) -> [f64; 6] {
+        let days = self.days.count();
         [
             self.hosts.count(),
             self.users.count(),
             self.executions as f64 / days,
-            self.connections as f64 / days,
-            self.destinations.count(),
+            self.connections as f64 / days / self.hosts.count().max(1.0),
+            self.destinations.count() / days,
             f64::from(u8::from(is_user_writable(folder_of(normalised)))),
         ]
     }
@@ -212,9 +229,6 @@ pub struct ExePrevState {
     pub events: u64,
     /// Events ignored, by reason.
     pub ignored: IgnoredCounts,
-    /// The UTC calendar days (days since 1970-01-01) with at least one event used: the
-    /// divisor of the per-day features (gaps and files from different periods do not count).
-    pub active_days: std::collections::BTreeSet<i64>,
 }
 
 impl ExePrevState {
@@ -243,9 +257,6 @@ impl ExePrevState {
             return;
         }
         self.events += 1;
-        if let Some(t) = event.time() {
-            self.active_days.insert(t.unix_seconds().div_euclid(86_400));
-        }
         match self.executables.get_mut(&key) {
             Some(s) => s.observe(event, path.trim()),
             None => {
@@ -260,7 +271,6 @@ impl ExePrevState {
     pub fn merge(&mut self, other: &ExePrevState) {
         self.events += other.events;
         self.ignored.merge(&other.ignored);
-        self.active_days.extend(other.active_days.iter().copied());
         for (k, s) in &other.executables {
             match self.executables.get_mut(k) {
                 Some(mine) => mine.merge(s),
@@ -271,16 +281,10 @@ impl ExePrevState {
         }
     }
 
-    /// Days with data (at least 1): the divisor of the per-day features.
-    pub fn days(&self) -> f64 {
-        self.active_days.len().max(1) as f64
-    }
-
     fn table(self) -> (Vec<(String, ExeStats)>, Vec<f64>) {
-        let days = self.days();
         let mut exes: Vec<(String, ExeStats)> = self.executables.into_iter().collect();
         exes.sort_by(|a, b| a.0.cmp(&b.0));
-        let rows = exes.iter().flat_map(|(k, s)| s.features(k, days)).collect();
+        let rows = exes.iter().flat_map(|(k, s)| s.features(k)).collect();
         (exes, rows)
     }
 }
@@ -640,10 +644,14 @@ mod tests {
         state.observe(&zeek.build());
         assert_eq!(state.events, 4);
         let key = r"c:\users\*\appdata\local\temp\t.exe";
-        let f = state.executables[key].features(key, 1.0);
+        let f = state.executables[key].features(key);
         assert_eq!(f, [1.0, 1.0, 1.0, 2.0, 2.0, 1.0]);
+        // Connections are per host: cmd.exe-like programs on many hosts do not look busy.
+        let mut two = state.executables[key].clone();
+        two.hosts.insert(b"h2");
+        assert_eq!(two.features(key)[3], 1.0);
         let cmd = r"c:\windows\system32\cmd.exe";
-        assert_eq!(state.executables[cmd].features(cmd, 1.0)[5], 0.0);
+        assert_eq!(state.executables[cmd].features(cmd)[5], 0.0);
         assert!(state
             .ignored
             .to_vec()
