@@ -19,7 +19,7 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 cargo build --release -q -p oddhunt
 BIN=${CARGO_TARGET_DIR:-target}/release/oddhunt
-DATA="$OUT/process-$N.csv"
+DATA=${DATA:-$OUT/process-$N.csv}
 [ -f "$DATA" ] || "$VENV/bin/python" bench/masquerade_data.py "$DATA" "$N"
 ls -l "$DATA"
 
@@ -43,6 +43,8 @@ py = {(r["name_rare"], r["name_normal"]) for r in csv.DictReader(open(sys.argv[1
 odd = set()
 for line in open(sys.argv[2]):
     f = json.loads(line)
+    if f.get("event.kind") != "alert":
+        continue  # the run record at the end
     for m in f["oddhunt.explanation"]["matches"]:
         odd.add((f["oddhunt.subject"], m["normal_process"]))
 print(f"python pairs {len(py)}, oddhunt pairs {len(odd)}, identical: {py == odd}")
