@@ -407,7 +407,19 @@ pub fn train(
     detector: &dyn Detector,
     input: &InputArgs,
 ) -> Result<(Fitted, TrainingSummary, IngestSummary)> {
+    train_with(ctx, detector, input, true)
+}
+
+/// [`train`], saying whether the scored training subjects ([`Fitted::scored_training`]) will be
+/// used: `oddhunt train` does not need them, and a detector may then keep much less.
+pub fn train_with(
+    ctx: Ui,
+    detector: &dyn Detector,
+    input: &InputArgs,
+    scored_training: bool,
+) -> Result<(Fitted, TrainingSummary, IngestSummary)> {
     let mut trainer = detector.trainer();
+    trainer.set_scored_training_wanted(scored_training);
     let summary = if detector.reads_rows() && input.sessions.is_empty() {
         read_rows(ctx, input, "reading training rows", |line, at| {
             trainer.observe_prebuilt(line, at)

@@ -136,6 +136,12 @@ pub trait Trainer: Send {
         let _ = (line, at);
         Err(no_prebuilt())
     }
+    /// Says whether the caller will use [`Fitted::scored_training`] (`hunt` does, `train`
+    /// does not), so a trainer need not keep what scoring all its training subjects takes.
+    /// Called before the first event; ignored by default.
+    fn set_scored_training_wanted(&mut self, wanted: bool) {
+        let _ = wanted;
+    }
     /// Events used so far.
     fn events_used(&self) -> u64;
     /// Events ignored so far, by reason (wrong kind, missing field ...).

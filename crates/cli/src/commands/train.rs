@@ -2,7 +2,7 @@
 
 use super::Status;
 use crate::args::{DetectorArgs, InputArgs};
-use crate::run::{save_model, train, Ui};
+use crate::run::{save_model, train_with, Ui};
 use anyhow::Result;
 use clap::Args;
 use std::path::PathBuf;
@@ -29,7 +29,8 @@ pub struct TrainCmd {
 /// Runs the subcommand.
 pub fn run(ui: Ui, cmd: &TrainCmd) -> Result<Status> {
     let detector = cmd.detector.build()?;
-    let (fitted, training, _) = train(ui, detector.as_ref(), &cmd.input)?;
+    // The model and its score distribution only: no need for every training subject scored.
+    let (fitted, training, _) = train_with(ui, detector.as_ref(), &cmd.input, false)?;
     let path = cmd
         .output
         .clone()

@@ -65,6 +65,12 @@ impl Kept {
         }
     }
 
+    /// Keeps the sample only from now on (nobody wants every session scored).
+    pub(crate) fn sample_only(&mut self) {
+        self.budget = 0;
+        self.start_sampling();
+    }
+
     /// Whether every session offered is kept.
     pub(crate) fn complete(&self) -> bool {
         !self.sampled

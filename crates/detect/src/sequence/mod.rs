@@ -51,7 +51,11 @@
 //! the open sessions, the events within the lateness, and the sessions kept for `hunt` — all
 //! of them while their estimated size stays within `keep_sessions_mb` (default 1024 MB), then a
 //! sample of 10,000 (training score distribution only). Beyond the budget `hunt` reads its
-//! input a second time to score (the CLI keeps a copy of stdin for that).
+//! input a second time to score (the CLI keeps a copy of stdin for that). `oddhunt train`
+//! keeps only the sample. When every session is kept, they are counted again in msticpy's
+//! order before fitting, so a hunt's numbers are msticpy's `score_sessions` bit for bit; a
+//! model fitted from the streaming counts (sample only) may differ from it in the last bits
+//! of params-type probabilities (the order param factors multiply in, spec §2.5).
 //!
 //! **Explanation** (`oddhunt.explanation`, what a timeline needs): `session_id`, `keys` (ECS
 //! name → value), `start`, `end`, `duration_seconds`, `commands_total`, `commands` (first 200
@@ -514,6 +518,12 @@ impl Trainer for SequenceTrainer {
         self.events += record.commands.len() as u64;
         self.close(record);
         Ok(())
+    }
+
+    fn set_scored_training_wanted(&mut self, wanted: bool) {
+        if !wanted {
+            self.kept.sample_only();
+        }
     }
 
     fn events_used(&self) -> u64 {

@@ -565,3 +565,22 @@ fn explanations_name_unseen_params_and_values_in_the_rarest_window() {
     assert_eq!(steps[1]["from"], "Get-Mailbox");
     assert_eq!(steps[2]["command"], "##END##");
 }
+
+#[test]
+fn a_train_that_wants_no_scored_sessions_keeps_only_the_sample() {
+    let events = baseline();
+    let mut trainer = Sequence::default().trainer();
+    trainer.set_scored_training_wanted(false);
+    events.iter().for_each(|e| trainer.observe(e));
+    let fitted = trainer.fit(&NoProgress).expect("fit");
+    assert!(fitted.scored_training.is_none());
+    assert_eq!(fitted.training_scores.len(), 60);
+    // The same model as a hunt's (these commands list their params in one order).
+    let (hunted, _) = hunt(&events, SequenceSettings::default());
+    let score = |m: &dyn Model| {
+        let mut s = m.scorer();
+        events.iter().for_each(|e| s.observe(e));
+        by_id(s.finish(&NoProgress).expect("score"))
+    };
+    assert_eq!(score(fitted.model.as_ref()), score(hunted.model.as_ref()));
+}
