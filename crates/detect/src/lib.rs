@@ -9,6 +9,7 @@
 //! | [`masquerade`] | rare process names a small edit away from common ones |
 //! | [`sequence`] | sessions of admin commands or processes whose sequence is rare (Markov chain) |
 //! | [`cmdline`] | process command lines odd for their executable, parent and log (rarity in context; the seed's autoencoder) |
+//! | [`proccount`] | hours in which a host or account ran an odd mix of processes (feature hashing + autoencoder) |
 //! | [`dns`] | registered domains looked up like DNS tunnelling, DGA or C2 (Isolation Forest + k-means) |
 //! | [`web`] | web clients that scan, brute-force or exploit (Isolation Forest + k-means) |
 //! | [`exeprev`] | executables with an odd prevalence: rare, user-writable folders, talking (Isolation Forest) |
@@ -22,6 +23,7 @@ pub mod features;
 pub mod iforest_table;
 pub mod masquerade;
 pub mod pipeline;
+pub mod proccount;
 pub mod sequence;
 pub mod web;
 
@@ -35,6 +37,7 @@ pub fn all() -> Vec<Box<dyn Detector>> {
         Box::new(masquerade::Masquerade::default()),
         Box::new(sequence::Sequence::default()),
         Box::new(cmdline::Cmdline::default()),
+        Box::new(proccount::Proccount::default()),
         Box::new(dns::Dns::default()),
         Box::new(web::Web::default()),
         Box::new(exeprev::ExePrev::default()),

@@ -9,10 +9,12 @@
 //! - [`dns`]: DNS look-ups as a Zeek `dns.log` with injected tunnels and a DGA burst.
 //! - [`web`]: a web server's Apache combined access log with injected vulnerability scanners.
 //! - [`exchange`]: Exchange Online admin cmdlets as Office 365 audit records (JSON lines).
+//! - [`process_attacks`]: LOLBin command lines and a discovery burst to add to [`windows`] logs.
 
 pub mod dns;
 pub mod environment;
 pub mod exchange;
+pub mod process_attacks;
 pub mod web;
 pub mod windows;
 

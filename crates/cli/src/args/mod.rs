@@ -207,6 +207,7 @@ mod dns;
 mod exeprev;
 mod iforest;
 mod masquerade;
+mod proccount;
 mod sequence;
 mod web;
 
@@ -215,6 +216,7 @@ pub use dns::DnsArgs;
 pub use exeprev::ExeprevArgs;
 pub use iforest::IforestArgs;
 pub use masquerade::MasqueradeArgs;
+pub use proccount::ProccountArgs;
 pub use sequence::SequenceArgs;
 pub use web::WebArgs;
 
@@ -237,6 +239,11 @@ pub enum DetectorArgs {
         after_help = "Examples:\n  oddhunt hunt cmdline -i security-4688.jsonl\n  oddhunt hunt cmdline --variant seed -i security-4688.jsonl --threshold mean+6sd\n  oddhunt eval cmdline -i labelled.csv --map kind=process,host=host,user=user,process_path=image,parent_path=parent_image,command_line=command_line,time=timestamp --label-field label"
     )]
     Cmdline(CmdlineArgs),
+    /// Hours in which a host or account ran an odd mix of processes (feature hashing + autoencoder)
+    #[command(
+        after_help = "Examples:\n  oddhunt hunt proccount -i security-4688.jsonl\n  oddhunt train proccount -i baseline/ --path-prefix '\\Windows\\' -o proccount.oddhunt\n  oddhunt score -m proccount.oddhunt -i today.jsonl --threshold top:10\n\nSubject: host=<host> <window start>/1h (or user=, host+user= with --entity)."
+    )]
+    Proccount(ProccountArgs),
     /// Registered domains looked up like DNS tunnelling, DGA or C2 (Isolation Forest + k-means over Zeek dns.log)
     #[command(
         after_help = "Examples:\n  oddhunt hunt dns -i dns.log.gz\n  oddhunt train dns -i baseline/dns.*.log.gz -o dns.oddhunt\n  oddhunt score -m dns.oddhunt -i today/dns.log --format jsonl -o dns-findings.jsonl\n  oddhunt hunt dns -i dns.log --clusters 6 --alarm-clusters 2,5\n\nSubject: the registered domain (public suffix list). Explanations name the features that\nisolate it, with percentiles, its cluster and whether the cluster alarms."
@@ -265,6 +272,7 @@ impl DetectorArgs {
         match self {
             DetectorArgs::Masquerade(a) => Ok(Box::new(a.build()?)),
             DetectorArgs::Cmdline(a) => Ok(Box::new(a.build()?)),
+            DetectorArgs::Proccount(a) => Ok(Box::new(a.build()?)),
             DetectorArgs::Sequence(a) => Ok(Box::new(a.build()?)),
             DetectorArgs::Dns(a) => Ok(Box::new(a.build()?)),
             DetectorArgs::Web(a) => Ok(Box::new(a.build()?)),
