@@ -231,7 +231,7 @@ pub enum DetectorArgs {
     Masquerade(MasqueradeArgs),
     /// Sessions of admin commands or processes whose sequence is rare (Markov chain, msticpy anomalous_sequence)
     #[command(
-        after_help = "Examples:\n  oddhunt hunt sequence -i exchange-admin.jsonl --format jsonl -o sessions.jsonl\n  oddhunt train sequence -i baseline/ --session-type values -o sequence.oddhunt\n  oddhunt score -m sequence.oddhunt --sessions kql-sessions.jsonl --threshold top:10\n  oddhunt hunt sequence -i msticpy_demo.csv --allowed-lateness all --short-sessions skip\n\nA --sessions line is a JSON array of commands (\"Set-User\", {\"name\": .., \"params\": [..]}) or\n{\"id\": .., \"session\": [..], \"user\": .., \"source_ip\": .., \"start\": .., \"end\": ..}."
+        after_help = "Examples:\n  oddhunt hunt sequence -i exchange-admin.jsonl --format jsonl -o sessions.jsonl\n  oddhunt train sequence -i baseline/ --session-type values -o sequence.oddhunt\n  oddhunt score -m sequence.oddhunt --sessions kql-sessions.jsonl --threshold top:10\n  oddhunt hunt sequence -i msticpy_demo.csv --short-sessions skip\n\nA --sessions line is a JSON array of commands (\"Set-User\", {\"name\": .., \"params\": [..]}) or\n{\"id\": .., \"session\": [..], \"user\": .., \"source_ip\": .., \"start\": .., \"end\": ..}."
     )]
     Sequence(SequenceArgs),
     /// Process command lines odd for their executable, parent and log (rarity in context; --variant seed: the QFunction autoencoder)

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Result};
 use clap::{Args, ValueEnum};
-use oddhunt_detect::sequence::{Sequence, SequenceSettings, ShortSessions};
+use oddhunt_detect::sequence::{Lateness, Sequence, SequenceSettings, ShortSessions};
 use oddhunt_models::markov::SessionType;
 
 /// `--session-type`.
@@ -66,11 +66,11 @@ pub struct SequenceArgs {
         default_value_t = 2.0
     )]
     pub max_gap_minutes: f64,
-    /// How far (minutes) an event may arrive behind later ones and still join its session; 'all' holds and sorts the whole input (needed for exports in no time order)
+    /// How far (minutes) an event may arrive behind later ones and still join its session: a number, 'all' (hold and sort the whole input), or 'auto' (all when the first 65,536 events are far out of order, as in reversed or shuffled exports; else 60, or twice the disorder seen)
     #[arg(
         long = "allowed-lateness",
-        value_name = "MINUTES|all",
-        default_value = "60"
+        value_name = "MINUTES|all|auto",
+        default_value = "auto"
     )]
     pub allowed_lateness: String,
     /// Length of the sliding window whose rarest likelihood scores a session
@@ -104,13 +104,15 @@ pub struct SequenceArgs {
 impl SequenceArgs {
     pub(crate) fn build(&self) -> Result<Sequence> {
         let lateness = self.allowed_lateness.trim();
-        let allowed_lateness_minutes = if lateness.eq_ignore_ascii_case("all") {
-            None
+        let allowed_lateness = if lateness.eq_ignore_ascii_case("all") {
+            Lateness::All
+        } else if lateness.eq_ignore_ascii_case("auto") {
+            Lateness::Auto
         } else {
             match lateness.parse::<f64>() {
-                Ok(m) if m.is_finite() && m >= 0.0 => Some(m),
+                Ok(m) if m.is_finite() && m >= 0.0 => Lateness::Minutes(m),
                 _ => bail!(
-                    "--allowed-lateness: {lateness:?} is neither a number of minutes nor 'all'"
+                    "--allowed-lateness: {lateness:?} is neither a number of minutes, 'all' nor 'auto'"
                 ),
             }
         };
@@ -133,7 +135,7 @@ impl SequenceArgs {
                 .collect(),
             max_session_minutes: self.max_session_minutes,
             max_gap_minutes: self.max_gap_minutes,
-            allowed_lateness_minutes,
+            allowed_lateness,
             window: self.window,
             start_end_tokens: !self.no_start_end_tokens,
             geo_mean: self.geo_mean,

@@ -41,10 +41,13 @@
 //!
 //! **Streaming and memory.** Events stream through the [`Sessionizer`]: a session is counted
 //! (training) or scored (scoring) as soon as no later event can join it. Events may arrive out
-//! of time order by up to `allowed_lateness_minutes` (default 60; `None` = any, i.e. the whole
-//! input is held and sorted, as msticpy sorts — needed for exports in arbitrary order such as
-//! msticpy's demo file). An event later than that is not dropped silently: it is counted under
-//! its own reason in the ignored events (and shown by `oddhunt train`), is never trained on,
+//! of time order by up to the allowed lateness. By default (`auto`) the detector looks at the
+//! first 65,536 events: if they are far out of order — a reversed or shuffled export, such as
+//! Log Analytics exports and both msticpy demo files — it holds and sorts the whole input, as
+//! msticpy sorts it; otherwise it streams with 60 minutes of lateness (or twice the disorder
+//! seen). `all` always holds the whole input; a number of minutes always streams. An event
+//! later than the lateness is not dropped silently: it is counted under its own reason in the
+//! ignored events (shown by `oddhunt train`), is never trained on,
 //! and comes out as a NaN-scored one-event subject marked `late`. The lateness, like every
 //! setting, is stored in the model and applies when it scores (train with `all` a model meant
 //! to score unordered exports). Training memory: the counts,
@@ -110,6 +113,22 @@ pub enum ShortSessions {
     Unscored,
 }
 
+/// How far out of time order events may arrive (`--allowed-lateness`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Lateness {
+    /// Chosen from the first events read ([`session::AUTO_PREFIX`], see
+    /// [`session::choose_lateness`]): the whole input is held and sorted when they are far out
+    /// of order (a reversed or shuffled export), else 60 minutes or twice the disorder seen,
+    /// whichever is more.
+    #[default]
+    Auto,
+    /// Any: the whole input is held and sorted, as msticpy sorts it.
+    All,
+    /// This many minutes behind the latest event.
+    Minutes(f64),
+}
+
 /// Settings of the sequence detector (the flags of `oddhunt train sequence`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -126,9 +145,8 @@ pub struct SequenceSettings {
     pub max_session_minutes: f64,
     /// Longest gap between two events of a session, in minutes.
     pub max_gap_minutes: f64,
-    /// How far behind the latest event an event may arrive and still be placed in order, in
-    /// minutes; `None` = any (the whole input is held and sorted).
-    pub allowed_lateness_minutes: Option<f64>,
+    /// How far behind the latest event an event may arrive and still be placed in order.
+    pub allowed_lateness: Lateness,
     /// Sliding-window length.
     pub window: usize,
     /// Score the first window from a start token and end the session with an end token.
@@ -154,7 +172,7 @@ impl Default for SequenceSettings {
             session_keys: Vec::new(),
             max_session_minutes: 20.0,
             max_gap_minutes: 2.0,
-            allowed_lateness_minutes: Some(60.0),
+            allowed_lateness: Lateness::Auto,
             window: 3,
             start_end_tokens: true,
             geo_mean: false,
@@ -186,7 +204,7 @@ fn field_named(name: &str, flag: &str) -> Result<Field, DetectError> {
     })
 }
 
-fn minutes_to_nanos(minutes: f64) -> i64 {
+pub(crate) fn minutes_to_nanos(minutes: f64) -> i64 {
     // `as` saturates: any lateness beyond ~292 years is "any".
     (minutes * 60e9).round() as i64
 }
@@ -199,8 +217,7 @@ pub(crate) struct Resolved {
     pub(crate) keys: Vec<Field>,
     pub(crate) param_fields: Vec<Field>,
     pub(crate) limits: SessionLimits,
-    pub(crate) lateness: i64,
-    pub(crate) lateness_minutes: Option<f64>,
+    pub(crate) lateness: Lateness,
     pub(crate) options: ScoreOptions,
 }
 
@@ -211,7 +228,7 @@ impl SequenceSettings {
     pub fn msticpy(session_type: SessionType) -> Self {
         SequenceSettings {
             session_type,
-            allowed_lateness_minutes: None,
+            allowed_lateness: Lateness::All,
             short_sessions: ShortSessions::Unscored,
             ..SequenceSettings::default()
         }
@@ -229,7 +246,7 @@ impl SequenceSettings {
         };
         minutes(self.max_session_minutes, "--max-session-minutes")?;
         minutes(self.max_gap_minutes, "--max-gap-minutes")?;
-        if let Some(l) = self.allowed_lateness_minutes {
+        if let Lateness::Minutes(l) = self.allowed_lateness {
             minutes(l, "--allowed-lateness")?;
         }
         if self.window == 0 {
@@ -277,10 +294,7 @@ impl SequenceSettings {
                 max_session_time: minutes_to_nanos(self.max_session_minutes),
                 max_event_separation: minutes_to_nanos(self.max_gap_minutes),
             },
-            lateness: self
-                .allowed_lateness_minutes
-                .map_or(i64::MAX, minutes_to_nanos),
-            lateness_minutes: self.allowed_lateness_minutes,
+            lateness: self.allowed_lateness,
             options: ScoreOptions {
                 window_len: self.window,
                 use_start_end_tokens: self.start_end_tokens,

@@ -9,7 +9,7 @@
 //! (`user.name` + `source.ip` for commands, `host.name` + `user.name` for processes, as the
 //! notebook) and cut with msticpy's `sessionize_data` boundaries.
 
-use super::Resolved;
+use super::{Lateness, Resolved};
 use crate::detector::IgnoredCounts;
 use oddhunt_core::{Event, EventKind, Field, Provenance, Timestamp};
 use oddhunt_models::markov::{Command, SessionType};
@@ -126,10 +126,48 @@ fn field_value(event: &Event, field: Field) -> Option<&str> {
     }
 }
 
+/// Events read before the `auto` lateness is chosen.
+pub const AUTO_PREFIX: usize = 65_536;
+/// The least lateness `auto` chooses, in minutes.
+const AUTO_FLOOR_MINUTES: f64 = 60.0;
+
+/// The lateness `auto` chooses from the times of the first events: the whole input (`i64::MAX`)
+/// when they are far out of order — some event lags the latest before it by more than half the
+/// span they cover, as in a reversed or shuffled export — else 60 minutes or twice the largest
+/// lag seen, whichever is more.
+pub fn choose_lateness(times: impl IntoIterator<Item = i64>) -> i64 {
+    let (mut min, mut max, mut lag) = (i64::MAX, i64::MIN, 0i64);
+    for t in times {
+        min = min.min(t);
+        max = max.max(t);
+        lag = lag.max(max.saturating_sub(t));
+    }
+    if max < min {
+        return i64::MAX;
+    }
+    let span = max.saturating_sub(min);
+    if lag > span / 2 {
+        i64::MAX
+    } else {
+        lag.saturating_mul(2)
+            .max(super::minutes_to_nanos(AUTO_FLOOR_MINUTES))
+    }
+}
+
+/// An event waiting for the `auto` lateness to be chosen.
+struct Held {
+    keys: Vec<Option<String>>,
+    time: i64,
+    step: Step,
+}
+
 /// Turns events into session steps and cuts them into sessions.
 pub(crate) struct SessionBuilder {
     resolved: Resolved,
     sessionizer: Option<Sessionizer<Step>>,
+    /// The lateness in force (ns); `None` while `auto` holds the first events.
+    lateness: Option<i64>,
+    held: Vec<Held>,
     /// Reusable reason texts.
     reasons: Reasons,
 }
@@ -139,20 +177,51 @@ struct Reasons {
     late: String,
 }
 
+fn late_reason(lateness: i64, auto: bool) -> String {
+    if lateness == i64::MAX {
+        return "arrived out of time order".to_string();
+    }
+    let minutes = lateness as f64 / 60e9;
+    let shown = format!("{minutes:.1}");
+    let shown = shown.trim_end_matches('0').trim_end_matches('.');
+    format!(
+        "arrived more than {shown} min behind later events ({}input not in time order: sort it or \
+         give --allowed-lateness all)",
+        if auto {
+            "lateness chosen from the first events; "
+        } else {
+            ""
+        }
+    )
+}
+
 impl SessionBuilder {
     pub(crate) fn new(resolved: Resolved) -> Self {
         let wrong_kind = format!("not a {} event", resolved.kind);
-        let late = match resolved.lateness_minutes {
-            Some(m) => format!(
-                "arrived more than {m} min behind later events (input not in time order: sort it \
-                 or raise --allowed-lateness, e.g. --allowed-lateness all)"
-            ),
-            None => "arrived out of time order".to_string(),
+        let lateness = match resolved.lateness {
+            Lateness::Auto => None,
+            Lateness::All => Some(i64::MAX),
+            Lateness::Minutes(m) => Some(super::minutes_to_nanos(m)),
         };
+        let late = late_reason(lateness.unwrap_or(i64::MAX), false);
         SessionBuilder {
             resolved,
             sessionizer: None,
+            lateness,
+            held: Vec::new(),
             reasons: Reasons { wrong_kind, late },
+        }
+    }
+
+    /// Chooses the `auto` lateness from the events held and replays them.
+    fn settle(&mut self) {
+        let lateness = choose_lateness(self.held.iter().map(|h| h.time));
+        self.lateness = Some(lateness);
+        self.reasons.late = late_reason(lateness, true);
+        for held in std::mem::take(&mut self.held) {
+            let keys: Vec<Option<&str>> = held.keys.iter().map(|k| k.as_deref()).collect();
+            // The key count is the builder's own: this cannot fail.
+            let _ = self.push_step(&keys, held.time, held.step);
         }
     }
 
@@ -245,33 +314,51 @@ impl SessionBuilder {
             .iter()
             .map(|&f| field_value(event, f))
             .collect();
-        let resolved = &self.resolved;
-        let sessionizer = match &mut self.sessionizer {
-            Some(s) => s,
-            None => {
-                let made =
-                    Sessionizer::new(resolved.keys.len(), resolved.limits, resolved.lateness);
-                match made {
-                    Ok(s) => self.sessionizer.insert(s),
-                    Err(_) => {
-                        // Limits are checked when the settings are validated.
-                        ignored.add("invalid session limits");
-                        return false;
-                    }
-                }
-            }
-        };
         let step = Step {
             command,
             provenance: event.provenance().clone(),
         };
-        match sessionizer.push(&keys, time.unix_nanos(), step) {
+        if self.lateness.is_none() {
+            self.held.push(Held {
+                keys: keys.iter().map(|k| k.map(str::to_string)).collect(),
+                time: time.unix_nanos(),
+                step,
+            });
+            if self.held.len() >= AUTO_PREFIX {
+                self.settle();
+            }
+            return true;
+        }
+        match self.push_step(&keys, time.unix_nanos(), step) {
             Ok(()) => true,
-            Err(_) => {
-                ignored.add("wrong number of session keys");
+            Err(reason) => {
+                ignored.add(reason);
                 false
             }
         }
+    }
+
+    /// Hands one step to the sessionizer, made on first use with the lateness in force.
+    fn push_step(
+        &mut self,
+        keys: &[Option<&str>],
+        time: i64,
+        step: Step,
+    ) -> Result<(), &'static str> {
+        let resolved = &self.resolved;
+        let lateness = self.lateness.unwrap_or(i64::MAX);
+        let sessionizer = match &mut self.sessionizer {
+            Some(s) => s,
+            None => {
+                let made = Sessionizer::new(resolved.keys.len(), resolved.limits, lateness);
+                // Limits are checked when the settings are validated.
+                self.sessionizer
+                    .insert(made.map_err(|_| "invalid session limits")?)
+            }
+        };
+        sessionizer
+            .push(keys, time, step)
+            .map_err(|_| "wrong number of session keys")
     }
 
     /// Sessions closed so far.
@@ -285,6 +372,15 @@ impl SessionBuilder {
 
     /// Closes every open session and returns the sessions not yet drained.
     pub(crate) fn finish(&mut self) -> Vec<SessionRecord> {
+        if self.lateness.is_none() && !self.held.is_empty() {
+            // The whole input was held: it is sorted whatever its order.
+            self.lateness = Some(i64::MAX);
+            self.reasons.late = late_reason(i64::MAX, true);
+            for held in std::mem::take(&mut self.held) {
+                let keys: Vec<Option<&str>> = held.keys.iter().map(|k| k.as_deref()).collect();
+                let _ = self.push_step(&keys, held.time, held.step);
+            }
+        }
         let keys = &self.resolved.keys;
         match self.sessionizer.take() {
             Some(s) => s.finish().into_iter().map(|s| to_record(keys, s)).collect(),
@@ -294,10 +390,11 @@ impl SessionBuilder {
 
     /// Whether sessions are open or events buffered.
     pub(crate) fn is_idle(&self) -> bool {
-        self.sessionizer.as_ref().is_none_or(|s| {
-            let stats = s.stats();
-            stats.open_sessions == 0 && stats.buffered_events == 0
-        })
+        self.held.is_empty()
+            && self.sessionizer.as_ref().is_none_or(|s| {
+                let stats = s.stats();
+                stats.open_sessions == 0 && stats.buffered_events == 0
+            })
     }
 }
 
@@ -332,6 +429,22 @@ fn to_record(fields: &[Field], session: Session<Step>) -> SessionRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auto_lateness_holds_reversed_or_shuffled_input_and_streams_ordered_input() {
+        const MIN: i64 = 60_000_000_000;
+        let ordered: Vec<i64> = (0..1000).map(|i| i * MIN).collect();
+        assert_eq!(choose_lateness(ordered.iter().copied()), 60 * MIN);
+        let reversed = ordered.iter().rev().copied();
+        assert_eq!(choose_lateness(reversed), i64::MAX);
+        // An event every 7 minutes logged 45 minutes early (44 behind the one before): twice
+        // the lag.
+        let jittered = ordered
+            .iter()
+            .map(|&t| if t % (7 * MIN) == 0 { t - 45 * MIN } else { t });
+        assert_eq!(choose_lateness(jittered), 88 * MIN);
+        assert_eq!(choose_lateness(std::iter::empty()), i64::MAX);
+    }
 
     #[test]
     fn ids_name_keys_and_start() {

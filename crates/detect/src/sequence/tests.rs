@@ -484,7 +484,7 @@ fn settings_are_checked() {
     }
     assert!(Sequence::new(SequenceSettings {
         session_keys: vec!["user".into(), "client_ip".into()],
-        allowed_lateness_minutes: None,
+        allowed_lateness: Lateness::All,
         ..SequenceSettings::default()
     })
     .is_ok());
