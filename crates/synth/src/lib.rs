@@ -15,6 +15,7 @@ pub mod dns;
 pub mod environment;
 pub mod exchange;
 pub mod process_attacks;
+pub mod scenario;
 pub mod web;
 pub mod windows;
 

@@ -1,8 +1,10 @@
 //! `oddhunt demo`: one command from a fresh clone to a full hunt.
 //!
-//! Generates a small organisation's logs with labelled attacks (`oddhunt generate`), trains
-//! every detector on the first days, scores the last day, writes the findings, prints the top
-//! findings per detector and the detection quality on the injected labels.
+//! Generates a small organisation's logs with labelled attacks (the same code as `oddhunt
+//! generate --out-dir`): Windows process creations, Exchange admin sessions, Zeek DNS and a web
+//! server's access log. Trains every detector on all days but the last, scores the last day,
+//! writes the findings, the models and the HTML report, prints the top findings per detector
+//! and the detection quality on the injected labels.
 
 use super::Status;
 use crate::args::{FindingArgs, FindingFormat, InputArgs};
@@ -13,7 +15,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use oddhunt_core::{Finding, Timestamp};
 use oddhunt_detect::Detector;
-use oddhunt_synth::windows::ProcessOptions;
+use oddhunt_synth::scenario::{LogKind, Scenario};
 use rand::SeedableRng;
 use std::collections::HashSet;
 use std::io::Write;
@@ -57,6 +59,8 @@ pub struct Quality {
     pub precision: f64,
     /// found / injected.
     pub recall: f64,
+    /// Share of injected attacks among the `injected` highest-scored findings (R-precision).
+    pub precision_at_k: f64,
 }
 
 fn create(path: &Path) -> Result<std::io::BufWriter<std::fs::File>> {
@@ -71,6 +75,17 @@ fn input_of(path: &Path) -> InputArgs {
         ..InputArgs::default()
     }
 }
+
+/// Which log each detector reads.
+const PLAN: &[(&str, LogKind)] = &[
+    ("masquerade", LogKind::Process),
+    ("cmdline", LogKind::Process),
+    ("proccount", LogKind::Process),
+    ("exeprev", LogKind::Process),
+    ("sequence", LogKind::Exchange),
+    ("dns", LogKind::Dns),
+    ("web", LogKind::Web),
+];
 
 /// Runs the subcommand.
 pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
@@ -87,49 +102,24 @@ pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
     let start = Timestamp::parse("2024-03-04T00:00:00Z")?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cmd.seed);
     let env = oddhunt_synth::Environment::new(&mut rng, cmd.hosts, cmd.users, cmd.days, start);
-    let last = cmd.days - 1;
-
-    // Generate: the baseline days and the scored day in separate files.
-    let mut labels = Vec::new();
-    let options = ProcessOptions {
+    let scenario = Scenario {
         events_per_host_day: cmd.events_per_host_day,
-        masquerade_day: None,
+        split: true,
+        ..Scenario::default()
     };
-    let baseline_path = logs.join("baseline-security-4688.jsonl");
-    let today_path = logs.join("today-security-4688.jsonl");
-    let mut baseline = create(&baseline_path)?;
-    let mut today = create(&today_path)?;
-    let mut events = 0u64;
-    for day in 0..cmd.days {
-        let mut records = oddhunt_synth::windows::day_records(&env, &mut rng, day, &options);
-        if day == last {
-            records.extend(oddhunt_synth::windows::masquerade_injection(
-                &env,
-                &mut rng,
-                day,
-                &mut labels,
-            ));
-        }
-        records.sort_by_key(|r| r.time_ns);
-        let out: &mut dyn Write = if day == last {
-            &mut today
-        } else {
-            &mut baseline
-        };
-        for r in &records {
-            writeln!(out, "{}", r.to_json(&env, &mut rng))?;
-        }
-        events += records.len() as u64;
-    }
-    baseline.flush()?;
-    today.flush()?;
+    let written = oddhunt_synth::scenario::write(&env, &mut rng, &scenario, &logs)?;
+    let mut labels = written.labels.clone();
+    labels.extend(super::generate::executable_labels(
+        &written.dropped_executables,
+    ));
     let labels_path = cmd.out.join("labels.csv");
     let mut f = create(&labels_path)?;
     oddhunt_synth::write_labels(&labels, &mut f)?;
     f.flush()?;
     if !ui.quiet {
+        let records: u64 = written.files.iter().map(|f| f.records).sum();
         eprintln!(
-            "generated {events} events: {} hosts, {} users, {} days; {} labelled attacks → {}",
+            "generated {records} log records (process creations, Exchange admin, DNS, web): {} hosts, {} users, {} days; {} labelled attacks on the last day → {}",
             env.hosts.len(),
             env.users.len(),
             cmd.days,
@@ -140,16 +130,18 @@ pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
 
     // Train on the baseline, score the last day, per detector.
     let quiet = Ui { quiet: true, ..ui };
-    let detectors: Vec<(Box<dyn Detector>, &Path, &Path)> = vec![(
-        Box::new(oddhunt_detect::masquerade::Masquerade::default()),
-        &baseline_path,
-        &today_path,
-    )];
     let findings_path = cmd.out.join("findings.jsonl");
     let mut all_findings: Vec<Finding> = Vec::new();
     let mut runs = Vec::new();
     let mut quality = Vec::new();
-    for (detector, train_on, score_on) in &detectors {
+    for &(name, kind) in PLAN {
+        let detector: Box<dyn Detector> = oddhunt_detect::by_name(name)
+            .with_context(|| format!("detector {name} is missing from this build"))?;
+        let (Some(train_on), Some(score_on)) =
+            (written.file(kind, true), written.file(kind, false))
+        else {
+            anyhow::bail!("no {kind:?} log was generated");
+        };
         let (fitted, training, _) = train(quiet, detector.as_ref(), &input_of(train_on))?;
         let model_path = models.join(format!("{}.oddhunt", detector.name()));
         let model = trained_model_record(&fitted, &training, Some(&model_path));
@@ -163,7 +155,7 @@ pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
             all: false,
             format: Some(FindingFormat::Table),
             output: None,
-            limit: 10,
+            limit: 5,
             report: None,
             fail_on_findings: false,
         };
@@ -188,13 +180,13 @@ pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
             .map(|l| l.subject.as_str())
             .collect();
         let reported: Vec<&Finding> = outcome.reported().collect();
-        let found = reported
-            .iter()
-            .filter(|f| injected.contains(f.scored.subject.as_str()))
-            .count();
+        let hit = |f: &&&Finding| injected.contains(f.scored.subject.as_str());
+        let found = reported.iter().filter(hit).count();
+        let k = injected.len();
+        let top_k = reported.iter().take(k).filter(hit).count();
         quality.push(Quality {
             detector: detector.name().to_string(),
-            injected: injected.len(),
+            injected: k,
             findings: reported.len(),
             found,
             precision: if reported.is_empty() {
@@ -202,25 +194,20 @@ pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
             } else {
                 found as f64 / reported.len() as f64
             },
-            recall: if injected.is_empty() {
-                0.0
-            } else {
-                found as f64 / injected.len() as f64
-            },
+            recall: if k == 0 { 0.0 } else { found as f64 / k as f64 },
+            precision_at_k: if k == 0 { 0.0 } else { top_k as f64 / k as f64 },
         });
         all_findings.extend(reported.into_iter().cloned());
     }
     let mut f = create(&findings_path)?;
     oddhunt_sinks::jsonl::write_findings(&mut f, &all_findings)?;
-    oddhunt_sinks::jsonl::write_records(
-        &mut f,
-        runs.iter().map(|r| r.to_json()).collect::<Vec<_>>().iter(),
-    )?;
+    let records: Vec<_> = runs.iter().map(|r| r.to_json()).collect();
+    oddhunt_sinks::jsonl::write_records(&mut f, records.iter())?;
     f.flush()?;
     let report_path = cmd.out.join("report.html");
     write_report(
         &report_path,
-        "oddhunt demo: one day of a generated organisation",
+        "oddhunt demo: the last day of a generated organisation",
         &all_findings,
         &runs,
     )?;
@@ -228,19 +215,23 @@ pub fn run(ui: Ui, cmd: &DemoCmd) -> Result<Status> {
     serde_json::to_writer_pretty(&mut q, &quality)?;
     q.flush()?;
 
-    println!("\nDetection quality on the injected attacks:");
     println!(
-        "{:<12} {:>8} {:>8} {:>6} {:>9} {:>7}",
-        "detector", "injected", "findings", "found", "precision", "recall"
+        "\nDetection quality on the injected attacks (trained on days 1-{}, scored day {}):",
+        cmd.days - 1,
+        cmd.days
+    );
+    println!(
+        "{:<11} {:>8} {:>8} {:>6} {:>9} {:>7} {:>13}",
+        "detector", "injected", "findings", "found", "precision", "recall", "precision@k"
     );
     for q in &quality {
         println!(
-            "{:<12} {:>8} {:>8} {:>6} {:>9.3} {:>7.3}",
-            q.detector, q.injected, q.findings, q.found, q.precision, q.recall
+            "{:<11} {:>8} {:>8} {:>6} {:>9.3} {:>7.3} {:>13.3}",
+            q.detector, q.injected, q.findings, q.found, q.precision, q.recall, q.precision_at_k
         );
     }
     println!(
-        "\nreport: {}   findings: {}   labels: {}   models: {}   ({:.1} s)",
+        "\nreport: {}\nfindings: {}   labels: {}   models: {}   ({:.1} s)",
         report_path.display(),
         findings_path.display(),
         labels_path.display(),

@@ -42,9 +42,17 @@ pub struct GenerateCmd {
     /// Attacks to inject (repeatable)
     #[arg(long, value_enum)]
     pub inject: Vec<Inject>,
-    /// Write logs here (default: standard output)
-    #[arg(short = 'o', long, value_name = "FILE")]
+    /// Write Windows process creations here (default: standard output)
+    #[arg(short = 'o', long, value_name = "FILE", conflicts_with = "out_dir")]
     pub output: Option<PathBuf>,
+    /// Write the whole organisation instead: process creations, Exchange admin activity, Zeek
+    /// DNS and the web server's access log, every attack injected on the last day, labels in
+    /// DIR/labels.csv
+    #[arg(long = "out-dir", value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+    /// With --out-dir: write the days before the last and the last day to separate files
+    #[arg(long, requires = "out_dir")]
+    pub split: bool,
     /// Write the labels of injected attacks here (CSV: detector,subject,label,technique,description)
     #[arg(long, value_name = "FILE")]
     pub labels: Option<PathBuf>,
@@ -59,6 +67,23 @@ fn start_of(text: &str) -> Result<Timestamp> {
     Timestamp::parse(&full).with_context(|| format!("--start {text:?}"))
 }
 
+/// Labels for the `exeprev` detector, whose subject is the normalised executable path, of
+/// dropped look-alike binaries.
+pub fn executable_labels(paths: &[String]) -> Vec<oddhunt_synth::Label> {
+    let mut seen = std::collections::HashSet::new();
+    paths
+        .iter()
+        .map(|p| oddhunt_detect::features::normalise_executable(p))
+        .filter(|p| seen.insert(p.clone()))
+        .map(|subject| oddhunt_synth::Label {
+            detector: "exeprev".into(),
+            description: format!("look-alike binary dropped in {subject}"),
+            subject,
+            technique: "T1036.005".into(),
+        })
+        .collect()
+}
+
 /// Runs the subcommand.
 pub fn run(ui: Ui, cmd: &GenerateCmd) -> Result<Status> {
     let start = start_of(&cmd.start)?;
@@ -67,6 +92,31 @@ pub fn run(ui: Ui, cmd: &GenerateCmd) -> Result<Status> {
     }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(cmd.seed);
     let env = oddhunt_synth::Environment::new(&mut rng, cmd.hosts, cmd.users, cmd.days, start);
+    if let Some(dir) = &cmd.out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let scenario = oddhunt_synth::scenario::Scenario {
+            events_per_host_day: cmd.events_per_host_day,
+            split: cmd.split,
+            ..Default::default()
+        };
+        let written = oddhunt_synth::scenario::write(&env, &mut rng, &scenario, dir)?;
+        let mut labels = written.labels.clone();
+        labels.extend(executable_labels(&written.dropped_executables));
+        let path = cmd.labels.clone().unwrap_or_else(|| dir.join("labels.csv"));
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        );
+        oddhunt_synth::write_labels(&labels, &mut f)?;
+        f.flush()?;
+        if !ui.quiet {
+            for file in &written.files {
+                eprintln!("{:>9} records → {}", file.records, file.path.display());
+            }
+            eprintln!("{} labelled attacks → {}", labels.len(), path.display());
+        }
+        return Ok(Status::Done);
+    }
     let options = ProcessOptions {
         events_per_host_day: cmd.events_per_host_day,
         masquerade_day: cmd
