@@ -547,73 +547,78 @@ impl Model for CmdlineModel {
     fn scorer(&self) -> Box<dyn Scorer + '_> {
         Box::new(CmdlineScorer {
             model: self,
-            events: Vec::new(),
-            rows: Vec::new(),
-            seed_scores: Vec::new(),
+            scored: Vec::new(),
+            pending: Vec::new(),
+            top: std::collections::BinaryHeap::new(),
             error: None,
         })
     }
 }
 
-/// Rows scored per network call while events stream in.
-const SEED_CHUNK: usize = 16_384;
+/// Events scored per batch while they stream in (in parallel for the count models, one network
+/// call for the seed).
+const CHUNK: usize = 16_384;
 
+/// A kept candidate for the full explanation: higher scores first, earlier events on ties.
+struct Candidate {
+    score: f64,
+    index: usize,
+    event: Event,
+}
+
+impl PartialEq for Candidate {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for Candidate {}
+impl PartialOrd for Candidate {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Candidate {
+    /// "Greater" = a better candidate, so the heap's minimum is the one to drop.
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.score
+            .total_cmp(&other.score)
+            .then(other.index.cmp(&self.index))
+    }
+}
+
+/// Scores events in chunks as they arrive: every event becomes a lean [`Scored`] at once
+/// (score, measure, summary, context, provenance; no explanation), and only the `explain_top`
+/// best candidates keep their event for the full explanation at the end. Memory is therefore
+/// one lean record per event plus `explain_top` events.
 struct CmdlineScorer<'a> {
     model: &'a CmdlineModel,
-    events: Vec<Event>,
-    rows: Vec<u8>,
-    seed_scores: Vec<f32>,
+    scored: Vec<Scored>,
+    pending: Vec<Event>,
+    top: std::collections::BinaryHeap<std::cmp::Reverse<Candidate>>,
     error: Option<DetectError>,
 }
 
 impl CmdlineScorer<'_> {
-    fn flush_rows(&mut self) {
-        if let FittedModel::Seed(m) = &self.model.fitted {
-            if self.rows.is_empty() || self.error.is_some() {
-                return;
-            }
-            match m.errors(&self.rows) {
-                Ok(e) => self.seed_scores.extend(e),
-                Err(e) => self.error = Some(e),
-            }
-            self.rows.clear();
-        }
-    }
-}
-
-impl Scorer for CmdlineScorer<'_> {
-    fn observe(&mut self, event: &Event) {
-        if unusable(event).is_some() {
+    fn flush(&mut self) {
+        if self.pending.is_empty() || self.error.is_some() {
             return;
         }
-        if let FittedModel::Seed(m) = &self.model.fitted {
-            text::push_padded(
-                text::seed_text(event).as_bytes(),
-                m.meta.max_length,
-                &mut self.rows,
-            );
-            if self.rows.len() >= SEED_CHUNK * m.meta.max_length {
-                self.flush_rows();
-            }
-        }
-        self.events.push(event.clone());
-    }
-
-    fn events_used(&self) -> u64 {
-        self.events.len() as u64
-    }
-
-    fn finish(mut self: Box<Self>, progress: &dyn Progress) -> Result<Vec<Scored>, DetectError> {
-        self.flush_rows();
-        if let Some(e) = self.error.take() {
-            return Err(e);
-        }
         let model = self.model;
-        let events = std::mem::take(&mut self.events);
-        progress.stage("scoring command lines", Some(events.len() as u64));
-        // Scores first (cheap), then the explanation depth by rank.
+        let events = std::mem::take(&mut self.pending);
         let scores: Vec<f64> = match &model.fitted {
-            FittedModel::Seed(_) => self.seed_scores.iter().map(|&s| f64::from(s)).collect(),
+            FittedModel::Seed(m) => {
+                let mut rows = Vec::with_capacity(events.len() * m.meta.max_length);
+                for e in &events {
+                    text::push_padded(text::seed_text(e).as_bytes(), m.meta.max_length, &mut rows);
+                }
+                match m.errors(&rows) {
+                    Ok(errors) => errors.into_iter().map(f64::from).collect(),
+                    Err(e) => {
+                        self.error = Some(e);
+                        return;
+                    }
+                }
+            }
             FittedModel::Default(m) => events
                 .par_iter()
                 .map(|e| {
@@ -626,24 +631,78 @@ impl Scorer for CmdlineScorer<'_> {
                 .map(|e| c.score(e.get(Field::CommandLine).unwrap_or("")).0)
                 .collect(),
         };
-        let mut order: Vec<usize> = (0..events.len()).collect();
-        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-        let mut deep = vec![false; events.len()];
-        for &i in order.iter().take(model.settings.explain_top) {
-            deep[i] = true;
-        }
-        let scored: Result<Vec<Scored>, DetectError> = events
+        let lean: Result<Vec<Scored>, DetectError> = events
             .par_iter()
-            .enumerate()
-            .map(|(i, e)| {
-                let s = model.scored(e, scores[i], deep[i]);
-                if i % 4096 == 0 {
-                    progress.advance(4096.min((events.len() - i) as u64));
-                }
-                s
-            })
+            .zip(&scores)
+            .map(|(e, &score)| model.scored(e, score, false))
             .collect();
-        scored
+        match lean {
+            Ok(lean) => {
+                let first = self.scored.len();
+                self.scored.extend(lean);
+                let keep = model.settings.explain_top;
+                for (k, (event, score)) in events.into_iter().zip(scores).enumerate() {
+                    if keep == 0 {
+                        break;
+                    }
+                    let candidate = Candidate {
+                        score,
+                        index: first + k,
+                        event,
+                    };
+                    if self.top.len() < keep {
+                        self.top.push(std::cmp::Reverse(candidate));
+                    } else if self.top.peek().is_some_and(|worst| candidate > worst.0) {
+                        self.top.pop();
+                        self.top.push(std::cmp::Reverse(candidate));
+                    }
+                }
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
+}
+
+impl Scorer for CmdlineScorer<'_> {
+    fn observe(&mut self, event: &Event) {
+        if unusable(event).is_some() {
+            return;
+        }
+        self.pending.push(event.clone());
+        if self.pending.len() >= CHUNK {
+            self.flush();
+        }
+    }
+
+    fn events_used(&self) -> u64 {
+        (self.scored.len() + self.pending.len()) as u64
+    }
+
+    fn finish(mut self: Box<Self>, progress: &dyn Progress) -> Result<Vec<Scored>, DetectError> {
+        self.flush();
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        let model = self.model;
+        let top: Vec<Candidate> = std::mem::take(&mut self.top)
+            .into_vec()
+            .into_iter()
+            .map(|c| c.0)
+            .collect();
+        progress.stage(
+            &format!("explaining the {} highest scores", top.len()),
+            Some(top.len() as u64),
+        );
+        let deep: Result<Vec<(usize, Scored)>, DetectError> = top
+            .par_iter()
+            .map(|c| Ok((c.index, model.scored(&c.event, c.score, true)?)))
+            .collect();
+        let mut scored = std::mem::take(&mut self.scored);
+        for (index, s) in deep? {
+            scored[index] = s;
+        }
+        progress.advance(top.len() as u64);
+        Ok(scored)
     }
 }
 
@@ -708,28 +767,20 @@ impl CmdlineModel {
                         reasons.join("; ")
                     }
                 );
+                let explanation = if deep {
+                    m.explain(&o, &a, true)
+                } else {
+                    Value::Null
+                };
                 (
                     Measure::new("surprisal_bits", a.surprisal),
                     summary,
-                    m.explain(&o, &a, deep),
+                    explanation,
                 )
             }
             FittedModel::Ngram(c) => {
                 let (mean, per) = c.score(command_line);
                 let rare = rarity::highlight(command_line, &per);
-                let mut grams: Vec<(usize, f64)> = per.iter().copied().enumerate().collect();
-                grams.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-                let bytes = command_line.as_bytes();
-                let rarest: Vec<Value> = grams
-                    .iter()
-                    .take(5)
-                    .map(|&(i, b)| {
-                        let lo = i.saturating_sub(2);
-                        let hi = (i + 1).min(bytes.len());
-                        let gram = String::from_utf8_lossy(bytes.get(lo..hi).unwrap_or(b""));
-                        json!({"gram": gram, "bits": b})
-                    })
-                    .collect();
                 let summary = match &rare {
                     Some(r) => format!(
                         "mean 3-gram surprisal {mean:.2} bits; rarest text {:?}",
@@ -737,10 +788,28 @@ impl CmdlineModel {
                     ),
                     None => format!("mean 3-gram surprisal {mean:.2} bits"),
                 };
+                let explanation = if deep {
+                    let mut grams: Vec<(usize, f64)> = per.iter().copied().enumerate().collect();
+                    grams.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                    let bytes = command_line.as_bytes();
+                    let rarest: Vec<Value> = grams
+                        .iter()
+                        .take(5)
+                        .map(|&(i, b)| {
+                            let lo = i.saturating_sub(2);
+                            let hi = (i + 1).min(bytes.len());
+                            let gram = String::from_utf8_lossy(bytes.get(lo..hi).unwrap_or(b""));
+                            json!({"gram": gram, "bits": b})
+                        })
+                        .collect();
+                    json!({"model": "ngram", "mean_bits": mean, "rare_text": rare, "rarest_3grams": rarest})
+                } else {
+                    Value::Null
+                };
                 (
                     Measure::new("mean_3gram_surprisal_bits", mean),
                     summary,
-                    json!({"model": "ngram", "mean_bits": mean, "rare_text": rare, "rarest_3grams": rarest}),
+                    explanation,
                 )
             }
             FittedModel::Seed(m) => self.seed_explanation(m, e, score, deep)?,
@@ -755,16 +824,28 @@ impl CmdlineModel {
         s.first_seen = e.time();
         s.last_seen = e.time();
         s.provenance.push(e.provenance().clone());
-        for (field, key) in [
-            (Field::Host, "host.name"),
-            (Field::User, "user.name"),
-            (Field::Domain, "user.domain"),
-            (Field::ProcessPath, "process.executable"),
-            (Field::CommandLine, "process.command_line"),
-            (Field::ProcessId, "process.pid"),
-            (Field::ParentPath, "process.parent.executable"),
-            (Field::ParentProcessId, "process.parent.pid"),
-        ] {
+        // Lean records (below the `explain_top` highest scores) keep the short identity fields
+        // only: the command line is in the subject, and a million full records would cost
+        // gigabytes.
+        let fields: &[(Field, &str)] = if deep {
+            &[
+                (Field::Host, "host.name"),
+                (Field::User, "user.name"),
+                (Field::Domain, "user.domain"),
+                (Field::ProcessPath, "process.executable"),
+                (Field::CommandLine, "process.command_line"),
+                (Field::ProcessId, "process.pid"),
+                (Field::ParentPath, "process.parent.executable"),
+                (Field::ParentProcessId, "process.parent.pid"),
+            ]
+        } else {
+            &[
+                (Field::Host, "host.name"),
+                (Field::User, "user.name"),
+                (Field::Domain, "user.domain"),
+            ]
+        };
+        for &(field, key) in fields {
             if let Some(v) = e.get(field) {
                 s.context.insert(key.into(), v.to_string());
             }
@@ -789,6 +870,13 @@ impl CmdlineModel {
         let text = text::seed_text(e);
         let max_length = m.meta.max_length;
         let measure = Measure::new("reconstruction_error", score);
+        if !deep {
+            return Ok((
+                measure,
+                format!("reconstruction error {score:.4}"),
+                Value::Null,
+            ));
+        }
         let mut explanation = json!({
             "model": "seed",
             "reconstruction_error": score,
@@ -796,13 +884,6 @@ impl CmdlineModel {
             "input_bytes": text.len(),
             "truncated": text.len() > max_length,
         });
-        if !deep {
-            return Ok((
-                measure,
-                format!("reconstruction error {score:.4}"),
-                explanation,
-            ));
-        }
         let mut row = Vec::with_capacity(max_length);
         text::push_padded(text.as_bytes(), max_length, &mut row);
         let errors = m.position_errors(&row)?;
