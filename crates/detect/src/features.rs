@@ -21,6 +21,11 @@
 use oddhunt_core::Timestamp;
 use serde::{Deserialize, Serialize};
 
+/// The hash map of the per-subject tables: foldhash (hashed once or twice per event; a plain
+/// `HashMap`'s SipHash cost a tenth of the dns detector's time). Its iteration order is random:
+/// detectors sort subjects before fitting, so results do not depend on it.
+pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Shannon entropy of a string's bytes, in bits per byte (0 for an empty string, at most 8).
 ///
 /// The DNS features measure how random a subdomain looks: `www` scores 0, a base32 iodine
@@ -29,14 +34,23 @@ pub fn shannon_entropy(text: &[u8]) -> f64 {
     if text.is_empty() {
         return 0.0;
     }
+    // Count, remembering which symbols occur, so the sum visits only those (names use a few
+    // dozen of the 256 byte values).
     let mut counts = [0u32; 256];
+    let mut present = [0u8; 256];
+    let mut distinct = 0;
     for &b in text {
-        counts[b as usize] += 1;
+        let c = &mut counts[b as usize];
+        if *c == 0 {
+            present[distinct] = b;
+            distinct += 1;
+        }
+        *c += 1;
     }
     let n = text.len() as f64;
     let mut h = 0.0;
-    for &c in counts.iter().filter(|&&c| c > 0) {
-        let p = f64::from(c) / n;
+    for &b in &present[..distinct] {
+        let p = f64::from(counts[b as usize]) / n;
         h -= p * p.log2();
     }
     h
@@ -76,11 +90,41 @@ fn fmix64(mut k: u64) -> u64 {
     k ^ (k >> 33)
 }
 
+/// Hashes of [`stable_hash`] are already well mixed: the hash set of a [`Distinct`] uses them as
+/// they are instead of hashing them again.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PremixedHasher(u64);
+
+impl std::hash::Hasher for PremixedHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed; anything else is folded in for completeness.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type PremixedSet = std::collections::HashSet<u64, std::hash::BuildHasherDefault<PremixedHasher>>;
+
 /// Distinct values in bounded memory (a bottom-k sketch of `K` hashes; see the module doc).
+///
+/// The kept hashes live in a hash set (membership in O(1), no shifting), with their maximum at
+/// hand: once the sketch is saturated, a value whose hash is above the maximum — nearly every
+/// value of a busy domain — is rejected by one comparison.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Distinct<const K: usize> {
-    /// The smallest hashes seen, ascending, at most `K`.
-    hashes: Vec<u64>,
+    /// The smallest hashes seen, at most `K`.
+    hashes: PremixedSet,
+    /// The largest kept hash (0 when empty).
+    max: u64,
     /// More than `K` distinct values were seen.
     saturated: bool,
 }
@@ -88,21 +132,24 @@ pub struct Distinct<const K: usize> {
 impl<const K: usize> Distinct<K> {
     /// Adds a value by its [`stable_hash`].
     pub fn insert_hash(&mut self, hash: u64) {
-        match self.hashes.binary_search(&hash) {
-            Ok(_) => {}
-            Err(at) => {
-                if self.hashes.len() < K {
-                    self.hashes.insert(at, hash);
-                } else if at < K {
-                    // Smaller than the largest kept: it replaces it.
-                    self.hashes.pop();
-                    self.hashes.insert(at, hash);
-                    self.saturated = true;
-                } else {
-                    self.saturated = true;
-                }
-            }
+        if self.saturated && hash >= self.max {
+            return;
         }
+        if self.hashes.len() < K {
+            if self.hashes.insert(hash) && hash > self.max {
+                self.max = hash;
+            }
+            return;
+        }
+        if hash >= self.max || self.hashes.contains(&hash) {
+            self.saturated |= hash > self.max;
+            return;
+        }
+        // Smaller than the largest kept: it replaces it.
+        self.saturated = true;
+        self.hashes.remove(&self.max);
+        self.hashes.insert(hash);
+        self.max = self.hashes.iter().copied().max().unwrap_or(0);
     }
 
     /// Adds a value.
@@ -112,49 +159,26 @@ impl<const K: usize> Distinct<K> {
 
     /// Merges another sketch: the result is the sketch of the union.
     pub fn merge(&mut self, other: &Distinct<K>) {
-        let mut merged = Vec::with_capacity((self.hashes.len() + other.hashes.len()).min(K));
-        let (mut i, mut j) = (0, 0);
-        let (a, b) = (&self.hashes, &other.hashes);
-        let mut dropped = false;
-        while i < a.len() || j < b.len() {
-            let next = match (a.get(i), b.get(j)) {
-                (Some(&x), Some(&y)) if x == y => {
-                    i += 1;
-                    j += 1;
-                    x
-                }
-                (Some(&x), Some(&y)) if x < y => {
-                    i += 1;
-                    x
-                }
-                (Some(_), Some(&y)) => {
-                    j += 1;
-                    y
-                }
-                (Some(&x), None) => {
-                    i += 1;
-                    x
-                }
-                (None, Some(&y)) => {
-                    j += 1;
-                    y
-                }
-                (None, None) => break,
-            };
-            if merged.len() < K {
-                merged.push(next);
-            } else {
-                dropped = true;
-                break;
-            }
-        }
+        let mut all: Vec<u64> = self
+            .hashes
+            .iter()
+            .chain(other.hashes.iter())
+            .copied()
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        let dropped = all.len() > K;
+        all.truncate(K);
         self.saturated = self.saturated || other.saturated || dropped;
-        self.hashes = merged;
+        self.max = all.last().copied().unwrap_or(0);
+        self.hashes = all.into_iter().collect();
     }
 
     /// The kept hashes, ascending (all values' hashes while the count is exact).
-    pub fn hashes(&self) -> &[u64] {
-        &self.hashes
+    pub fn hashes(&self) -> Vec<u64> {
+        let mut v: Vec<u64> = self.hashes.iter().copied().collect();
+        v.sort_unstable();
+        v
     }
 
     /// Whether more than `K` distinct values were seen (the count is an estimate).
@@ -167,13 +191,12 @@ impl<const K: usize> Distinct<K> {
         if !self.saturated {
             return self.hashes.len() as f64;
         }
-        match self.hashes.last() {
+        if self.max > 0 && K > 1 {
             // (K − 1) / U(K), U(K) = h(K) / 2⁶⁴ the K-th smallest hash as a fraction of the range.
-            Some(&kth) if kth > 0 && K > 1 => {
-                let u = (kth as f64 + 1.0) / 18_446_744_073_709_551_616.0;
-                ((K - 1) as f64 / u).max(K as f64)
-            }
-            _ => K as f64,
+            let u = (self.max as f64 + 1.0) / 18_446_744_073_709_551_616.0;
+            ((K - 1) as f64 / u).max(K as f64)
+        } else {
+            K as f64
         }
     }
 }

@@ -87,7 +87,7 @@ use crate::detector::{
 };
 use crate::features::{
     max_time, min_time, normalise_query, shannon_entropy, split_domain, stable_hash, ActiveDays,
-    Distinct, Kept, Sample,
+    Distinct, FastMap, Kept, Sample,
 };
 use crate::iforest_table::forest::{
     detailed_rows, number, short_number, AlarmRule, FeatureDef, FeatureForest, ForestSettings,
@@ -97,7 +97,6 @@ use oddhunt_core::modelfile::ModelFile;
 use oddhunt_core::{Event, EventKind, Field, Measure, Provenance, Rule, Scored, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// Distinct subdomains and clients counted exactly up to this many per domain.
 pub const DISTINCT_CAP: usize = 1024;
@@ -193,17 +192,21 @@ const QTYPES: [&str; 9] = [
 /// Index into [`QTYPES`] of a Zeek `qtype_name` or number.
 fn qtype_index(qtype: Option<&str>) -> usize {
     let Some(q) = qtype else { return 8 };
-    match q.trim().to_ascii_uppercase().as_str() {
-        "A" | "1" => 0,
-        "AAAA" | "28" => 1,
-        "CNAME" | "5" => 2,
-        "MX" | "15" => 3,
-        "TXT" | "16" => 4,
-        "NULL" | "10" => 5,
-        "PTR" | "12" => 6,
-        "SRV" | "33" => 7,
-        _ => 8,
-    }
+    let q = q.trim();
+    const NAMES: [(&str, &str); 8] = [
+        ("A", "1"),
+        ("AAAA", "28"),
+        ("CNAME", "5"),
+        ("MX", "15"),
+        ("TXT", "16"),
+        ("NULL", "10"),
+        ("PTR", "12"),
+        ("SRV", "33"),
+    ];
+    NAMES
+        .iter()
+        .position(|(name, number)| q.eq_ignore_ascii_case(name) || q == *number)
+        .unwrap_or(8)
 }
 
 /// Why a query is local-only, if it is.
@@ -381,7 +384,7 @@ impl DomainStats {
 
     /// The feature row ([`FEATURES`] order), in the analyst's units; `clients` holds every
     /// client's look-ups and failed domains over all domains.
-    pub fn features(&self, clients: &HashMap<String, ClientStats>) -> [f64; 10] {
+    pub fn features(&self, clients: &FastMap<String, ClientStats>) -> [f64; 10] {
         let q = self.queries.max(1) as f64;
         let days = self.days.count();
         let (mut weighted, mut weight) = (0.0, 0.0);
@@ -425,9 +428,9 @@ pub struct ClientStats {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DnsState {
     /// Per registered domain.
-    pub domains: HashMap<String, DomainStats>,
+    pub domains: FastMap<String, DomainStats>,
     /// Per client address (one entry per host on the network: bounded by its size).
-    pub clients: HashMap<String, ClientStats>,
+    pub clients: FastMap<String, ClientStats>,
     /// Events used.
     pub events: u64,
     /// Events ignored, by reason.

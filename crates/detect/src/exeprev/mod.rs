@@ -45,7 +45,7 @@ use crate::detector::{
 };
 use crate::features::{
     folder_of, is_user_writable, max_time, min_time, normalise_executable, stable_hash, ActiveDays,
-    Distinct, Kept, Sample,
+    Distinct, FastMap, Kept, Sample,
 };
 use crate::iforest_table::forest::{
     detailed_rows, short_number, AlarmRule, FeatureDef, FeatureForest, ForestSettings, Scale,
@@ -55,7 +55,6 @@ use oddhunt_core::modelfile::ModelFile;
 use oddhunt_core::{Event, EventKind, Field, Measure, Provenance, Rule, Scored, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// Distinct hosts, users and destinations counted exactly up to this many per executable.
 pub const DISTINCT_CAP: usize = 1024;
@@ -224,7 +223,7 @@ impl ExeStats {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExePrevState {
     /// Per normalised executable path.
-    pub executables: HashMap<String, ExeStats>,
+    pub executables: FastMap<String, ExeStats>,
     /// Events used.
     pub events: u64,
     /// Events ignored, by reason.

@@ -53,7 +53,7 @@ use crate::detector::{
 };
 use crate::features::{
     max_time, min_time, query_stats, shannon_entropy, split_uri, stable_hash, ActiveDays, Distinct,
-    Kept, Sample,
+    FastMap, Kept, Sample,
 };
 use crate::iforest_table::forest::{
     detailed_rows, short_number, AlarmRule, FeatureDef, FeatureForest, ForestSettings, Scale,
@@ -63,7 +63,6 @@ use oddhunt_core::modelfile::ModelFile;
 use oddhunt_core::{Event, EventKind, Field, Measure, Provenance, Rule, Scored, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 /// Distinct paths kept per client (exact count up to this many).
 pub const PATH_CAP: usize = 1024;
@@ -258,7 +257,7 @@ impl ClientStats {
     }
 
     /// The share of its (sampled) distinct paths that no other client asked for.
-    fn rare_path_share(&self, paths: &HashMap<u64, Distinct<2>>) -> f64 {
+    fn rare_path_share(&self, paths: &FastMap<u64, Distinct<2>>) -> f64 {
         let kept = self.paths.hashes();
         if kept.is_empty() {
             return 0.0;
@@ -273,8 +272,8 @@ impl ClientStats {
     /// The feature row ([`FEATURES`] order).
     fn features(
         &self,
-        paths: &HashMap<u64, Distinct<2>>,
-        agents: &HashMap<String, Distinct<AGENT_CLIENT_CAP>>,
+        paths: &FastMap<u64, Distinct<2>>,
+        agents: &FastMap<String, Distinct<AGENT_CLIENT_CAP>>,
     ) -> [f64; 11] {
         let n = self.requests.max(1) as f64;
         let days = self.days.count();
@@ -307,11 +306,11 @@ impl ClientStats {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct WebState {
     /// Per client address.
-    pub clients: HashMap<String, ClientStats>,
+    pub clients: FastMap<String, ClientStats>,
     /// Per path (by hash): which clients asked for it (one, or two or more).
-    pub paths: HashMap<u64, Distinct<2>>,
+    pub paths: FastMap<u64, Distinct<2>>,
     /// Per user agent: its clients.
-    pub agents: HashMap<String, Distinct<AGENT_CLIENT_CAP>>,
+    pub agents: FastMap<String, Distinct<AGENT_CLIENT_CAP>>,
     /// Events used.
     pub events: u64,
     /// Events ignored, by reason.
