@@ -40,7 +40,7 @@ impl ReadProgress {
     /// One more event.
     pub fn tick(&mut self) {
         self.count += 1;
-        if self.count % 4096 == 0 {
+        if self.count.is_multiple_of(4096) {
             self.bar.set_position(self.count);
         }
     }

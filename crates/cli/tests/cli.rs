@@ -54,11 +54,20 @@ fn generated(days: &str, inject: bool) -> Generated {
     }
 }
 
-fn jsonl(bytes: &[u8]) -> Vec<serde_json::Value> {
+/// Every JSON line of an output (findings and the run record).
+fn json_lines(bytes: &[u8]) -> Vec<serde_json::Value> {
     text(bytes)
         .lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
+/// The findings of a JSON-lines output (without the run record at its end).
+fn jsonl(bytes: &[u8]) -> Vec<serde_json::Value> {
+    json_lines(bytes)
+        .into_iter()
+        .filter(|r| r["event.kind"] != "metric")
         .collect()
 }
 
@@ -70,6 +79,12 @@ fn hunt_finds_the_injected_masquerades_in_every_output_format() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let findings = jsonl(&out.stdout);
     assert_eq!(findings.len(), 42, "40 look-alikes + scvhost + svch0st");
+    // The run record closes the output: what was read, the threshold, the counts.
+    let all = json_lines(&out.stdout);
+    assert_eq!(all.len(), 43);
+    let run = all.last().unwrap();
+    assert_eq!(run["event.kind"], "metric", "{run}");
+    assert_eq!(run["event.dataset"], "oddhunt.run", "{run}");
     for f in &findings {
         assert_eq!(f["event.kind"], "alert");
         assert_eq!(f["event.dataset"], "oddhunt.masquerade");
@@ -374,10 +389,31 @@ fn demo_runs_small() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let quality: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out_dir.join("quality.json")).unwrap()).unwrap();
-    for q in quality.as_array().unwrap() {
-        // Floors: every injected masquerade is an unmistakable look-alike in Temp.
-        assert!(q["recall"].as_f64().unwrap() >= 0.95, "{q}");
-        assert!(q["precision"].as_f64().unwrap() >= 0.9, "{q}");
+    // Floors per detector (recall, precision@k) on this small organisation (12 hosts, 5 days):
+    // what each detector must keep finding; a change that loses injected attacks fails here.
+    // masquerade: the notebook's validation set, unmistakable look-alikes in Temp. cmdline: 12
+    // LOLBin lines among ~1,800 ordinary ones on a day, after only 4 days of baseline. proccount:
+    // one discovery burst. exeprev: tools dropped in user-writable folders. sequence: 6 admin
+    // intrusions. dns: tunnels and a DGA burst. web: two scanners.
+    let floors = [
+        ("masquerade", 1.0, 1.0),
+        ("cmdline", 0.5, 0.05),
+        ("proccount", 1.0, 1.0),
+        ("exeprev", 0.9, 0.8),
+        ("sequence", 1.0, 0.5),
+        ("dns", 0.9, 0.8),
+        ("web", 1.0, 0.5),
+    ];
+    let quality = quality.as_array().unwrap();
+    assert_eq!(quality.len(), floors.len(), "{quality:?}");
+    for (detector, recall, precision_at_k) in floors {
+        let q = quality
+            .iter()
+            .find(|q| q["detector"] == detector)
+            .unwrap_or_else(|| panic!("no quality for {detector}"));
+        assert!(q["injected"].as_u64().unwrap() > 0, "{q}");
+        assert!(q["recall"].as_f64().unwrap() >= recall, "{q}");
+        assert!(q["precision_at_k"].as_f64().unwrap() >= precision_at_k, "{q}");
     }
     assert!(Path::new(&out_dir.join("findings.jsonl")).exists());
 }

@@ -50,7 +50,7 @@ fn main() {
                 .to_string()
         })
         .collect();
-    let read_s = t.elapsed().as_secs_f64();
+    let _read_s = t.elapsed().as_secs_f64();
     let method = Instant::now();
     let mut counts: HashMap<String, u64> = HashMap::new();
     for path in &paths {

@@ -50,8 +50,11 @@ pub fn by_name(name: &str) -> Option<Box<dyn Detector>> {
     all().into_iter().find(|d| d.name() == name)
 }
 
+/// A loaded model with the detector that trained it.
+pub type LoadedModel = (Box<dyn Detector>, Box<dyn Model>);
+
 /// Loads the model in `file` with the detector that trained it.
-pub fn load_model(file: &ModelFile) -> Result<(Box<dyn Detector>, Box<dyn Model>), DetectError> {
+pub fn load_model(file: &ModelFile) -> Result<LoadedModel, DetectError> {
     let detector = by_name(&file.manifest.detector).ok_or_else(|| {
         DetectError::Other(format!(
             "{}: trained by detector {:?}, which this oddhunt does not have",

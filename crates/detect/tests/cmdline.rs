@@ -7,7 +7,7 @@ use oddhunt_core::{Event, EventBuilder, EventKind, Field, Provenance, Rule, Scor
 use oddhunt_detect::cmdline::seed::MAX_TEXT_BYTES;
 use oddhunt_detect::cmdline::text::{max_length_rule, seed_text};
 use oddhunt_detect::cmdline::{subject, Cmdline, CmdlineModelKind, CmdlineSettings};
-use oddhunt_detect::{Detector, Fitted, Model, NoProgress, Scorer, Trainer};
+use oddhunt_detect::{Detector, Fitted, Model, NoProgress, Trainer};
 use oddhunt_synth::process_attacks::lolbin_injection;
 use oddhunt_synth::windows::{day_records, ProcessOptions, ProcessRecord};
 use oddhunt_synth::{Environment, Label};

@@ -6,7 +6,7 @@
 
 use oddhunt_core::{Event, Field, Provenance};
 use oddhunt_detect::cmdline::{Cmdline, CmdlineModelKind, CmdlineSettings};
-use oddhunt_detect::{Detector, NoProgress, Scorer, Trainer};
+use oddhunt_detect::{Detector, NoProgress};
 use oddhunt_ingest::{read_events, resolve_inputs, IngestOptions, Mapping};
 use oddhunt_models::metrics::roc_auc;
 use std::collections::HashMap;

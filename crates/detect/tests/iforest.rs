@@ -6,7 +6,7 @@
 use oddhunt_core::modelfile::ModelFile;
 use oddhunt_core::{Provenance, Scored};
 use oddhunt_detect::iforest_table::{IForest, IForestSettings};
-use oddhunt_detect::{Detector, NoProgress, Trainer};
+use oddhunt_detect::{Detector, NoProgress};
 use oddhunt_ingest::{decode_records, Decoded, IngestOptions, Position};
 use oddhunt_models::metrics::roc_auc;
 use std::io::Write;

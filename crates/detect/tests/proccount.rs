@@ -4,7 +4,7 @@
 use oddhunt_core::modelfile::ModelFile;
 use oddhunt_core::{Event, EventBuilder, EventKind, Field, Provenance, Scored, Timestamp};
 use oddhunt_detect::proccount::{CountScale, Entity, Proccount, ProccountSettings, WindowState};
-use oddhunt_detect::{Detector, Model, NoProgress, Scorer, Trainer};
+use oddhunt_detect::{Detector, NoProgress};
 use oddhunt_synth::process_attacks::discovery_burst;
 use oddhunt_synth::windows::{day_records, ProcessOptions, ProcessRecord};
 use oddhunt_synth::Environment;

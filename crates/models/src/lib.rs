@@ -12,8 +12,8 @@ pub mod sessionize;
 // Isolation Forest / Extended Isolation Forest, k-means, standard scaling, evaluation metrics.
 pub mod iforest;
 pub mod kmeans;
-pub mod scale;
 pub mod metrics;
+pub mod scale;
 
 // A small dense-network core and scikit-learn-compatible feature hashing.
 pub mod hashing;

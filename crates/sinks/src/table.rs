@@ -8,21 +8,12 @@ use oddhunt_core::sanitize::{terminal, truncate};
 use oddhunt_core::{Event, Field, Finding, Severity};
 
 /// Table settings.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct TableStyle {
     /// Total width in columns; `None` = the terminal's width (120 when not a terminal).
     pub width: Option<u16>,
     /// Colour severities (only on a terminal).
     pub color: bool,
-}
-
-impl Default for TableStyle {
-    fn default() -> Self {
-        TableStyle {
-            width: None,
-            color: false,
-        }
-    }
 }
 
 fn new_table(style: TableStyle) -> Table {

@@ -53,7 +53,7 @@ pub struct EventsCmd {
 enum Sink {
     Table(Vec<Event>, Box<dyn Write>),
     Jsonl(Box<dyn Write>),
-    Csv(oddhunt_sinks::csv::EventCsv<Box<dyn Write>>),
+    Csv(Box<oddhunt_sinks::csv::EventCsv<Box<dyn Write>>>),
     Nothing(Box<dyn Write>),
 }
 
@@ -87,7 +87,7 @@ pub fn run(ui: Ui, cmd: &EventsCmd) -> Result<Status> {
     let mut sink = match cmd.format {
         EventFormat::Table => Sink::Table(Vec::new(), out),
         EventFormat::Jsonl => Sink::Jsonl(out),
-        EventFormat::Csv => Sink::Csv(oddhunt_sinks::csv::EventCsv::new(out)?),
+        EventFormat::Csv => Sink::Csv(Box::new(oddhunt_sinks::csv::EventCsv::new(out)?)),
         EventFormat::None => Sink::Nothing(out),
     };
     let mut failure: Option<anyhow::Error> = None;
