@@ -413,7 +413,10 @@ fn demo_runs_small() {
             .unwrap_or_else(|| panic!("no quality for {detector}"));
         assert!(q["injected"].as_u64().unwrap() > 0, "{q}");
         assert!(q["recall"].as_f64().unwrap() >= recall, "{q}");
-        assert!(q["precision_at_k"].as_f64().unwrap() >= precision_at_k, "{q}");
+        assert!(
+            q["precision_at_k"].as_f64().unwrap() >= precision_at_k,
+            "{q}"
+        );
     }
     assert!(Path::new(&out_dir.join("findings.jsonl")).exists());
 }
