@@ -9,11 +9,12 @@
 #   train+score: SESSIONS sessions (default 100k) per session type, msticpy's Model
 #               (train, rarest windows L=3 with tokens, session likelihoods) vs oddhunt;
 #               likelihoods compared bit for bit, rarest windows exactly.
-# msticpy lives in a venv ($VENV, default /work/venv-markov), created here if missing.
+# msticpy lives in a venv: $VENV, default bench/venv-msticpy in this repository (gitignored),
+# created with msticpy 3.0.2 on first use (python3.11, or $PYTHON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=${VENV:-/work/venv-markov}
+VENV=${VENV:-$PWD/bench/venv-msticpy}
 EVENTS=${EVENTS:-1000000}
 SAMPLE=${SAMPLE:-20000}
 SESSIONS=${SESSIONS:-100000}
@@ -22,7 +23,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 if ! "$VENV/bin/python" -c 'import msticpy' 2>/dev/null; then
     echo "installing msticpy 3.0.2 into $VENV (large; a few minutes)" >&2
-    python3.11 -m venv "$VENV"
+    "${PYTHON:-$(command -v python3.11 || command -v python3)}" -m venv "$VENV"
     "$VENV/bin/pip" install -q msticpy==3.0.2
 fi
 "$VENV/bin/python" -c 'import msticpy, pandas; print("msticpy", msticpy.__version__, "pandas", pandas.__version__)'

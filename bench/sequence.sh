@@ -10,11 +10,12 @@
 #   msticpy: sessionize_data + score_sessions on the first SAMPLE records (default 20k), CPU
 #       time, and every session's rarest-window likelihood compared bit for bit with
 #       `oddhunt hunt sequence --all` on the same file (cmds_only and cmds_params_values).
-# msticpy lives in a venv ($VENV, default /work/venv-markov), created here if missing.
+# msticpy lives in a venv: $VENV, default bench/venv-msticpy in this repository (gitignored),
+# created with msticpy 3.0.2 on first use (python3.11, or $PYTHON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=${VENV:-/work/venv-markov}
+VENV=${VENV:-$PWD/bench/venv-msticpy}
 EVENTS=${EVENTS:-1000000}
 SAMPLE=${SAMPLE:-20000}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sequence-bench.XXXXXX")
@@ -22,7 +23,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 if ! "$VENV/bin/python" -c 'import msticpy' 2>/dev/null; then
     echo "installing msticpy 3.0.2 into $VENV (large; a few minutes)" >&2
-    python3.11 -m venv "$VENV"
+    "${PYTHON:-$(command -v python3.11 || command -v python3)}" -m venv "$VENV"
     "$VENV/bin/pip" install -q msticpy==3.0.2
 fi
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
