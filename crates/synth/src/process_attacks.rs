@@ -46,24 +46,8 @@ pub fn window_subject(host_fqdn: &str, window_start_ns: i64, window_minutes: u64
 
 /// Standard base64 (RFC 4648, with padding): `powershell -enc` takes UTF-16LE text so encoded.
 fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn utf16le(text: &str) -> Vec<u8> {
@@ -358,11 +342,8 @@ mod tests {
     }
 
     #[test]
-    fn base64_as_rfc4648() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+    fn encoded_commands_are_utf16le_base64() {
+        // What `powershell -EncodedCommand` expects: "ab" as UTF-16LE, base64 with padding.
         assert_eq!(base64(&utf16le("ab")), "YQBiAA==");
     }
 
