@@ -85,15 +85,12 @@ pub const KNOWN_WINDOWS_BINARIES: &[&str] = &[
     "mobsync.exe",
     "wlanext.exe",
     "sdiagnhost.exe",
-    "sppsvc.exe",
     "wudfhost.exe",
     "dismhost.exe",
     "mousocoreworker.exe",
     "gamebarpresencewriter.exe",
-    "smss.exe",
     "upfc.exe",
     "sgrmbroker.exe",
-    "lsaiso.exe",
     "memory compression",
     "registry",
     "secure system",
@@ -183,7 +180,6 @@ pub const KNOWN_WINDOWS_BINARIES: &[&str] = &[
     "print.exe",
     "forfiles.exe",
     "where.exe",
-    "whoami.exe",
     "tzutil.exe",
     "w32tm.exe",
     "driverquery.exe",
@@ -235,7 +231,6 @@ pub const KNOWN_WINDOWS_BINARIES: &[&str] = &[
     "ilasm.exe",
     "msconfig.exe",
     "mavinject.exe",
-    "msiexec.exe",
     "syncappvpublishingserver.exe",
     "appvlp.exe",
     "bginfo.exe",
@@ -260,15 +255,10 @@ pub const KNOWN_WINDOWS_BINARIES: &[&str] = &[
     "finger.exe",
     "gfxdownloadwrapper.exe",
     "ieexec.exe",
-    "makecab.exe",
     "microsoft.workflow.compiler.exe",
     "msdeploy.exe",
     "msxsl.exe",
-    "netsh.exe",
-    "ntdsutil.exe",
     "pktmon.exe",
-    "pnputil.exe",
-    "print.exe",
     "provlaunch.exe",
     "rasautou.exe",
     "rpcping.exe",
@@ -277,13 +267,11 @@ pub const KNOWN_WINDOWS_BINARIES: &[&str] = &[
     "scriptrunner.exe",
     "settingsynchost.exe",
     "stordiag.exe",
-    "syncappvpublishingserver.exe",
     "ttdinject.exe",
     "tttracer.exe",
     "verclsid.exe",
     "wab.exe",
     "wlrmdr.exe",
-    "wuauclt.exe",
     "xwizard.exe",
     "psexec.exe",
     "psexesvc.exe",
@@ -350,3 +338,17 @@ pub const KNOWN_WINDOWS_BINARIES: &[&str] = &[
     "javaw.exe",
     "node.exe",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::KNOWN_WINDOWS_BINARIES;
+
+    #[test]
+    fn names_are_lower_case_and_listed_once() {
+        let mut seen = std::collections::HashSet::new();
+        for name in KNOWN_WINDOWS_BINARIES {
+            assert_eq!(*name, name.to_lowercase(), "{name} is not lower-case");
+            assert!(seen.insert(*name), "{name} is listed twice");
+        }
+    }
+}
