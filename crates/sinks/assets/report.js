@@ -56,45 +56,88 @@
   document.getElementById('meta').textContent = 'generated ' + data.generated + ' by oddhunt ' + data.version +
     ' · ' + count(data.findings.length) + ' findings · ' + data.runs.length + ' detector run' + (data.runs.length === 1 ? '' : 's');
 
+  function anchor(name) { return 'detector-' + String(name).replace(/[^A-Za-z0-9_-]/g, '_'); }
+  function link(href, label) { var a = text('a', null, label); a.setAttribute('href', href); return a; }
+
+  // One line per detector run: what was read, scored and reported, linking to its section.
+  function overview() {
+    var table = el('table', 'overview', []);
+    var head = el('tr', null, []);
+    ['detector', 'events', 'scored', 'past the threshold', 'findings', 'threshold'].forEach(function (h) { head.appendChild(text('th', null, h)); });
+    table.appendChild(el('thead', null, [head]));
+    var body = el('tbody', null, []);
+    data.runs.forEach(function (run) {
+      var inp = run.inputs || {};
+      var events = 0; Object.keys(inp.events_by_kind || {}).forEach(function (k) { events += inp.events_by_kind[k]; });
+      var th = run.threshold || {};
+      body.appendChild(el('tr', null, [
+        el('td', null, [link('#' + anchor(run.detector), run.detector)]),
+        text('td', 'num', count(events)),
+        text('td', 'num', count(run.scored) + ' ' + run.subject + 's'),
+        text('td', 'num', count(run.alerts)),
+        text('td', 'num', count(run.reported)),
+        text('td', 'muted', th.rule + ' (' + th.basis + ')'),
+      ]));
+    });
+    table.appendChild(body);
+    return table;
+  }
+
+  function runDetails(run) {
+    var box = el('div', null, []);
+    var inp = run.inputs || {};
+    var events = 0; Object.keys(inp.events_by_kind || {}).forEach(function (k) { events += inp.events_by_kind[k]; });
+    box.appendChild(el('div', 'grid', [
+      stat(count(inp.records), 'records read'),
+      stat(count(events), 'events'),
+      stat(count(run.scored), run.subject + 's scored'),
+      stat(count(run.alerts), 'past the threshold'),
+      stat(count(run.reported), 'findings reported'),
+    ]));
+    var kv = el('div', 'kv', []);
+    function row(k, v) { kv.appendChild(text('div', 'k', k)); kv.appendChild(text('div', 'v', v)); }
+    row('inputs', (inp.sources || []).join('\n'));
+    if (inp.first_seen) row('time range', inp.first_seen + ' … ' + inp.last_seen);
+    row('events by kind', Object.keys(inp.events_by_kind || {}).map(function (k) { return k + ' ' + count(inp.events_by_kind[k]); }).join(', ') || 'none');
+    var th = run.threshold || {};
+    row('threshold', th.rule + ' on the ' + th.basis + ' basis: ' + th.derivation);
+    if (run.excluded && run.excluded.length) row('exclusions', run.excluded.map(function (e) { return e[0] + ': ' + e[1]; }).join('\n'));
+    if (run.model) {
+      var m = run.model;
+      row('model', (m.path || 'trained in this run') + ' — oddhunt ' + m.oddhunt_version + ', ' + count(m.events) + ' training events, ' +
+        count(m.subjects) + ' subjects' + (m.first_seen ? ', ' + m.first_seen + ' … ' + m.last_seen : ''));
+      row('settings', JSON.stringify(m.settings));
+    }
+    box.appendChild(kv);
+    if (inp.skipped && inp.skipped.length) {
+      var total = 0; inp.skipped.forEach(function (k) { total += k.count; });
+      box.appendChild(text('div', 'muted', count(total) + ' records skipped:'));
+      var ul = el('ul', 'skips', []);
+      inp.skipped.forEach(function (k) {
+        ul.appendChild(el('li', null, [count(k.count) + ' × ' + k.reason + (k.error ? ' (malformed)' : ''),
+          k.examples && k.examples.length ? el('div', 'muted', [short(k.examples[0], 300)]) : null]));
+      });
+      box.appendChild(ul);
+    }
+    return box;
+  }
+
   // ---- run summary -------------------------------------------------------------------------
+  // Several runs: an overview table, then each run's details folded (inputs, time range,
+  // skipped records, model, settings). One run: its details open.
   function summary() {
     var s = el('section', null, [text('h2', null, 'Run summary')]);
     if (!data.runs.length) { s.appendChild(text('p', 'muted', 'No run records in the input: only the findings are shown.')); return s; }
+    if (data.runs.length > 1) s.appendChild(overview());
     data.runs.forEach(function (run) {
-      s.appendChild(text('h3', null, run.detector + ' — ' + run.description));
-      var inp = run.inputs || {};
-      var events = 0; Object.keys(inp.events_by_kind || {}).forEach(function (k) { events += inp.events_by_kind[k]; });
-      s.appendChild(el('div', 'grid', [
-        stat(count(inp.records), 'records read'),
-        stat(count(events), 'events'),
-        stat(count(run.scored), run.subject + 's scored'),
-        stat(count(run.alerts), 'past the threshold'),
-        stat(count(run.reported), 'findings reported'),
-      ]));
-      var kv = el('div', 'kv', []);
-      function row(k, v) { kv.appendChild(text('div', 'k', k)); kv.appendChild(text('div', 'v', v)); }
-      row('inputs', (inp.sources || []).join('\n'));
-      if (inp.first_seen) row('time range', inp.first_seen + ' … ' + inp.last_seen);
-      row('events by kind', Object.keys(inp.events_by_kind || {}).map(function (k) { return k + ' ' + count(inp.events_by_kind[k]); }).join(', ') || 'none');
-      var th = run.threshold || {};
-      row('threshold', th.rule + ' on the ' + th.basis + ' basis: ' + th.derivation);
-      if (run.excluded && run.excluded.length) row('exclusions', run.excluded.map(function (e) { return e[0] + ': ' + e[1]; }).join('\n'));
-      if (run.model) {
-        var m = run.model;
-        row('model', (m.path || 'trained in this run') + ' — oddhunt ' + m.oddhunt_version + ', ' + count(m.events) + ' training events, ' +
-          count(m.subjects) + ' subjects' + (m.first_seen ? ', ' + m.first_seen + ' … ' + m.last_seen : ''));
-        row('settings', JSON.stringify(m.settings));
-      }
-      s.appendChild(kv);
-      if (inp.skipped && inp.skipped.length) {
-        var total = 0; inp.skipped.forEach(function (k) { total += k.count; });
-        s.appendChild(text('div', 'muted', count(total) + ' records skipped:'));
-        var ul = el('ul', 'skips', []);
-        inp.skipped.forEach(function (k) {
-          ul.appendChild(el('li', null, [count(k.count) + ' × ' + k.reason + (k.error ? ' (malformed)' : ''),
-            k.examples && k.examples.length ? el('div', 'muted', [short(k.examples[0], 300)]) : null]));
-        });
-        s.appendChild(ul);
+      var title = run.detector + ' — ' + run.description;
+      if (data.runs.length === 1) {
+        s.appendChild(text('h3', null, title));
+        s.appendChild(runDetails(run));
+      } else {
+        var d = el('details', 'run', [text('summary', null, title + ': inputs, model, settings')]);
+        d.appendChild(runDetails(run));
+        s.appendChild(d);
       }
     });
     return s;
@@ -392,6 +435,7 @@
   function detectorSection(name, run, rows) {
     var s = el('section', null, [text('h2', null, name + (run ? ' — ' + run.description : ''))]);
     s.setAttribute('data-detector', name);
+    s.setAttribute('id', anchor(name));
     if (run) {
       var charts = el('div', 'charts', []);
       charts.appendChild(histogram(run));
@@ -411,5 +455,8 @@
     var run = data.runs.filter(function (r) { return r.detector === name; })[0];
     app.appendChild(detectorSection(name, run, byDetector[name] || []));
   });
+  // The sections exist only now: honour a `#detector-NAME` link.
+  var section = /^#(detector-[A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (section && document.getElementById(section[1])) document.getElementById(section[1]).scrollIntoView();
   document.body.setAttribute('data-rendered', 'true');
 })();
