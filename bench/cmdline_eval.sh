@@ -10,14 +10,18 @@
 # Columns: ROC-AUC, PR-AUC (average precision; chance = the share of malicious rows),
 # precision@10 and @50. Figures, not tests.
 #
+# Models: seed, default, ngram (`--variant`), and seed-notebook: the seed trained as the notebook
+# trains it (`--variant seed --notebook-training`: Adam at 1e-5 for 20 epochs, which does not
+# converge), for the README's "how the seed differs" figures.
+#
 # Environment: ODDHUNT_BIN (a built oddhunt; default: cargo build --release here), OUT (default
-# bench/out/cmdline_eval), VARIANTS (default "seed default ngram"), EXTRA (more flags for every
-# run, e.g. "--host-user-context").
+# bench/out/cmdline_eval), VARIANTS (default "seed seed-notebook default ngram"), EXTRA (more
+# flags for every run, e.g. "--host-user-context").
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 data="$root/../shared/data"
 out="${OUT:-$root/bench/out/cmdline_eval}"
-variants="${VARIANTS:-seed default ngram}"
+variants="${VARIANTS:-seed seed-notebook default ngram}"
 extra="${EXTRA:-}"
 mkdir -p "$out"
 
@@ -34,8 +38,12 @@ results="$out/results.jsonl"
 for set in otrf evtx msticpy msticpy_host_day msticpy_mixed all; do
     for variant in $variants; do
         echo "eval $set $variant" >&2
+        case $variant in
+            seed-notebook) flags="--variant seed --notebook-training" ;;
+            *) flags="--variant $variant" ;;
+        esac
         # shellcheck disable=SC2086
-        "$ODDHUNT_BIN" -q eval cmdline --variant "$variant" $extra -i "$out/sets/$set.csv" \
+        "$ODDHUNT_BIN" -q eval cmdline $flags $extra -i "$out/sets/$set.csv" \
             --map "$map" --label-field label --k 10,50 --format json \
             | python3 -c 'import json,sys; d=json.load(sys.stdin); d["set"]=sys.argv[1]; d["variant"]=sys.argv[2]; print(json.dumps(d))' "$set" "$variant" \
             >> "$results"
