@@ -56,7 +56,11 @@ pub fn run() -> Result<Status> {
             .map(|f| f.ecs_name())
             .collect::<Vec<_>>()
             .join(", ");
-        let mut reads = format!("{kinds} with {required}");
+        let mut reads = if required.is_empty() {
+            kinds
+        } else {
+            format!("{kinds} with {required}")
+        };
         if !optional.is_empty() {
             reads.push_str(&format!(" (uses {optional})"));
         }
