@@ -10,7 +10,7 @@
 # 10) on the first KMEANS_ROWS rows. Prints CPU and wall seconds (median of REPEATS runs, env,
 # default 3), speed-up ratios and ROC-AUCs. Figures, not a test: nothing is asserted.
 #
-# Python tools live in a venv outside the repository (VENV, default /work/venv-iforest), created
+# Python tools live in a venv (VENV, default bench/venv, gitignored), created
 # here with scikit-learn when missing.
 set -euo pipefail
 
@@ -18,8 +18,8 @@ ROWS=${1:-1000000}
 KMEANS_ROWS=${2:-100000}
 THREADS=${THREADS:-2}
 export REPEATS=${REPEATS:-3}
-VENV=${VENV:-/work/venv-iforest}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV=${VENV:-$ROOT/bench/venv}
 DATA=${DATA:-$(mktemp -d)}
 
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import sklearn" 2>/dev/null; then

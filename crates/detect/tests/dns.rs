@@ -135,7 +135,7 @@ fn real_samples_run_clean_with_a_sensible_top() {
         );
     }
     // The default threshold reports a reviewable handful.
-    let findings = scored.iter().filter(|s| s.score > 0.6).count();
+    let findings = scored.iter().filter(|s| s.score > 0.7).count();
     assert!(
         (1..=scored.len() / 20).contains(&findings),
         "{findings} findings of {}",

@@ -99,7 +99,7 @@ fn real_logs_rank_the_attackers_high() {
         .unwrap();
     assert_eq!(s.context["source.ip"], "192.168.105.83");
     assert!(s.explanation["statuses"]["4xx"].as_u64().unwrap() > 0);
-    assert_eq!(s.explanation["features"].as_array().map(Vec::len), Some(11));
+    assert_eq!(s.explanation["features"].as_array().map(Vec::len), Some(12));
 }
 
 /// Three days of the generated site, two scanners on the last.

@@ -99,10 +99,12 @@ const PAGES: &[&str] = &[
 ];
 
 const ASSETS: &[&str] = &[
-    "/static/css/site.css",
-    "/static/css/print.css",
-    "/static/js/app.js",
-    "/static/js/vendor.js",
+    // Cache-busting versions, as WordPress and most build tools add them: ordinary
+    // visitors' requests carry query strings too.
+    "/static/css/site.css?ver=6.4.3",
+    "/static/css/print.css?ver=6.4.3",
+    "/static/js/app.js?v=3f9a1c2e",
+    "/static/js/vendor.js?v=8b0d7e41",
     "/static/img/logo.svg",
     "/static/img/hero.jpg",
     "/static/fonts/inter.woff2",
@@ -162,8 +164,19 @@ fn visit(rng: &mut ChaCha8Rng, client: &str, agent: &str, start_ns: i64, out: &m
     } else {
         "-".to_string()
     };
-    for _ in 0..pages {
-        let page = if rng.random_bool(0.1) {
+    for visited in 0..pages {
+        let page = if visited == 0 && referrer != "-" && rng.random_bool(0.2) {
+            // A campaign link: the landing page with tracking parameters.
+            format!(
+                "{}?utm_source={}&utm_medium={}&utm_campaign=spring-{}",
+                PAGES[rng.random_range(0..PAGES.len())],
+                ["newsletter", "linkedin", "google", "partner"][rng.random_range(0..4)],
+                ["email", "social", "cpc"][rng.random_range(0..3)],
+                rng.random_range(2023..2025)
+            )
+        } else if rng.random_bool(0.06) {
+            format!("/blog?page={}", rng.random_range(2..12))
+        } else if rng.random_bool(0.1) {
             format!("/blog/post-{}", rng.random_range(1..180))
         } else if rng.random_bool(0.05) {
             format!(

@@ -18,6 +18,15 @@
 //! | network connections per host and day | log10(1 + n) | an implant talks, from few hosts; a browser's traffic is spread over many |
 //! | distinct destinations per day | log10(1 + n) | |
 //! | user-writable folder | 0 / 1 | Temp, AppData, Downloads, Public, ProgramData, `/tmp` … |
+//! | hosts running programs from its folder | log10(1 + n) | System32, Program Files, a per-user install folder and even Downloads run programs on many machines; a tool dropped into `C:\Windows\Temp` or `C:\PerfLogs` runs from a folder no other machine ever ran anything from |
+//!
+//! **Scoring a new day against a model** uses each executable's whole known history: the model
+//! keeps, per executable of the baseline, its counts (hosts, users, executions, connections,
+//! destinations, days) and, per folder, how many executables ran from it. A day's row of a known
+//! program is its baseline and the day together (distinct counts: the larger of the two; volumes:
+//! summed, per day), so a program that runs on every host is not "rare" because it ran on three
+//! hosts today; an executable the baseline never saw has only today, and its folder's count is
+//! the baseline's, so twenty tools dropped into one empty folder today do not make it popular.
 //!
 //! Executions, connections and distinct destinations are divided by the number of UTC calendar
 //! days the executable was seen on (at least one), so a model trained on a month scores a day
@@ -82,7 +91,7 @@ impl Default for ExePrevSettings {
 }
 
 /// Column order of the exeprev feature table.
-pub const FEATURES: [(&str, &str, Scale); 6] = [
+pub const FEATURES: [(&str, &str, Scale); 7] = [
     ("distinct_hosts", "distinct hosts", Scale::Log),
     ("distinct_users", "distinct users", Scale::Log),
     ("executions", "executions per day", Scale::Log),
@@ -101,7 +110,14 @@ pub const FEATURES: [(&str, &str, Scale); 6] = [
         "runs from a user-writable folder",
         Scale::Linear,
     ),
+    (
+        "folder_hosts",
+        "hosts running programs from its folder",
+        Scale::Log,
+    ),
 ];
+
+const USER_WRITABLE: usize = 5;
 
 const DISTINCT_HOSTS: usize = 0;
 const EXECUTIONS: usize = 2;
@@ -206,16 +222,106 @@ impl ExeStats {
         self.provenance.merge(&o.provenance);
     }
 
-    fn features(&self, normalised: &str) -> [f64; 6] {
-        let days = self.days.count();
+    /// The counts the features are computed from (what a model keeps of the baseline).
+    pub fn counts(&self) -> KnownExe {
+        KnownExe {
+            hosts: self.hosts.count(),
+            users: self.users.count(),
+            executions: self.executions,
+            connections: self.connections,
+            destinations: self.destinations.count(),
+            days: self.days.count(),
+        }
+    }
+}
+
+/// What a model keeps of one baseline executable: the counts behind its features.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct KnownExe {
+    /// Distinct hosts.
+    pub hosts: f64,
+    /// Distinct users.
+    pub users: f64,
+    /// Process starts.
+    pub executions: u64,
+    /// Network connections.
+    pub connections: u64,
+    /// Distinct destinations.
+    pub destinations: f64,
+    /// Days with events (at least one).
+    pub days: f64,
+}
+
+impl KnownExe {
+    /// The baseline and a new batch together: distinct counts are at least the larger of the
+    /// two (the sets themselves are not kept), volumes and days add up.
+    pub fn with(&self, today: &KnownExe) -> KnownExe {
+        KnownExe {
+            hosts: self.hosts.max(today.hosts),
+            users: self.users.max(today.users),
+            executions: self.executions + today.executions,
+            connections: self.connections + today.connections,
+            destinations: self.destinations.max(today.destinations),
+            days: self.days + today.days,
+        }
+    }
+
+    /// The feature row (order of [`FEATURES`]), given the executable's normalised path and on
+    /// how many hosts programs ran from its folder.
+    pub fn features(&self, normalised: &str, folder_hosts: f64) -> [f64; 7] {
+        let days = self.days.max(1.0);
         [
-            self.hosts.count(),
-            self.users.count(),
+            self.hosts,
+            self.users,
             self.executions as f64 / days,
-            self.connections as f64 / days / self.hosts.count().max(1.0),
-            self.destinations.count() / days,
+            self.connections as f64 / days / self.hosts.max(1.0),
+            self.destinations / days,
             f64::from(u8::from(is_user_writable(folder_of(normalised)))),
+            folder_hosts.max(self.hosts),
         ]
+    }
+}
+
+/// What a model knows of its baseline: every executable's counts and on how many hosts programs
+/// ran from each folder.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// Per normalised executable path.
+    pub executables: FastMap<String, KnownExe>,
+    /// Distinct hosts per normalised folder (exact up to [`DISTINCT_CAP`], then estimated).
+    pub folders: FastMap<String, f64>,
+}
+
+impl Baseline {
+    fn of(exes: &[(String, ExeStats)]) -> Baseline {
+        let mut b = Baseline::default();
+        let mut folders: FastMap<&str, Distinct<DISTINCT_CAP>> = FastMap::default();
+        for (key, stats) in exes {
+            b.executables.insert(key.clone(), stats.counts());
+            folders
+                .entry(folder_of(key))
+                .or_default()
+                .merge(&stats.hosts);
+        }
+        b.folders = folders
+            .into_iter()
+            .map(|(f, hosts)| (f.to_string(), hosts.count()))
+            .collect();
+        b
+    }
+
+    /// The feature row of `key` seen with `today`'s statistics (or of a baseline executable
+    /// itself when `today` is its own baseline entry). The folder's hosts are the baseline's
+    /// (at least the executable's own), so tools dropped into one folder on many hosts today
+    /// do not make that folder common.
+    fn row(&self, key: &str, today: &ExeStats, training: bool) -> [f64; 7] {
+        let counts = today.counts();
+        let counts = match self.executables.get(key) {
+            Some(b) if !training => b.with(&counts),
+            _ => counts,
+        };
+        let folder_hosts = self.folders.get(folder_of(key)).copied().unwrap_or(0.0);
+        counts.features(key, folder_hosts)
     }
 }
 
@@ -280,11 +386,23 @@ impl ExePrevState {
         }
     }
 
-    fn table(self) -> (Vec<(String, ExeStats)>, Vec<f64>) {
+    /// The executables in order and their feature rows: against `baseline` when scoring new
+    /// data, against themselves (`None`) when training.
+    fn table(self, baseline: Option<&Baseline>) -> (Vec<(String, ExeStats)>, Vec<f64>, Baseline) {
         let mut exes: Vec<(String, ExeStats)> = self.executables.into_iter().collect();
         exes.sort_by(|a, b| a.0.cmp(&b.0));
-        let rows = exes.iter().flat_map(|(k, s)| s.features(k)).collect();
-        (exes, rows)
+        let (rows, own) = match baseline {
+            Some(b) => (
+                exes.iter().flat_map(|(k, s)| b.row(k, s, false)).collect(),
+                Baseline::default(),
+            ),
+            None => {
+                let own = Baseline::of(&exes);
+                let rows = exes.iter().flat_map(|(k, s)| own.row(k, s, true)).collect();
+                (rows, own)
+            }
+        };
+        (exes, rows, own)
     }
 }
 
@@ -350,6 +468,7 @@ impl Detector for ExePrev {
         let settings: ExePrevSettings = serde_json::from_value(file.manifest.settings.clone())
             .map_err(|e| DetectError::Other(format!("{}: settings: {e}", file.origin())))?;
         let forest: FeatureForest = file.get_json("forest")?;
+        let baseline: Baseline = file.get_json("baseline")?;
         if forest.features().len() != FEATURES.len() {
             return Err(DetectError::Other(format!(
                 "{}: the exeprev model has {} features, this oddhunt computes {}",
@@ -358,7 +477,11 @@ impl Detector for ExePrev {
                 FEATURES.len()
             )));
         }
-        Ok(Box::new(ExePrevModel { settings, forest }))
+        Ok(Box::new(ExePrevModel {
+            settings,
+            forest,
+            baseline,
+        }))
     }
 
     fn scores_while_training(&self) -> bool {
@@ -409,7 +532,7 @@ impl Trainer for ExePrevTrainer {
             ));
         }
         progress.stage("growing the isolation forest over executables", None);
-        let (exes, rows) = self.state.table();
+        let (exes, rows, baseline) = self.state.table(None);
         let (forest, verdicts) = FeatureForest::fit(
             &self.settings.forest,
             feature_defs(),
@@ -421,6 +544,7 @@ impl Trainer for ExePrevTrainer {
         let model = ExePrevModel {
             settings: self.settings,
             forest,
+            baseline,
         };
         let scored = model.scored(exes, &rows, &verdicts);
         Ok(Fitted {
@@ -436,6 +560,7 @@ impl Trainer for ExePrevTrainer {
 pub struct ExePrevModel {
     settings: ExePrevSettings,
     forest: FeatureForest,
+    baseline: Baseline,
 }
 
 impl ExePrevModel {
@@ -482,10 +607,11 @@ impl ExePrevModel {
         } else {
             String::new()
         };
-        let writable = row.get(5).is_some_and(|&w| w > 0.5);
+        let writable = row.get(USER_WRITABLE).is_some_and(|&w| w > 0.5);
+        let known = self.baseline.executables.contains_key(&key);
         let hosts = stats.hosts.count();
         s.summary = format!(
-            "{key}: {}{} executions on {} host{}, {} connections{}",
+            "{key}: {}{} executions on {} host{}, {} connections{}{}",
             if reasons.is_empty() {
                 String::new()
             } else {
@@ -499,7 +625,8 @@ impl ExePrevModel {
                 "; user-writable folder"
             } else {
                 ""
-            }
+            },
+            if known { "" } else { "; not in the baseline" }
         );
         let list = |sample: &Sample<4>, what: &str| -> Value {
             Value::Array(
@@ -518,6 +645,7 @@ impl ExePrevModel {
         );
         explanation.insert("parents".into(), list(&stats.parents, "parent"));
         explanation.insert("user_writable".into(), writable.into());
+        explanation.insert("seen_in_baseline".into(), known.into());
         s.explanation = Value::Object(explanation);
         let path = stats.paths.most_frequent().unwrap_or(&key).to_string();
         s.context.insert(
@@ -556,6 +684,7 @@ impl Model for ExePrevModel {
 
     fn save(&self, file: &mut ModelFile) -> Result<(), DetectError> {
         file.put_json("forest", &self.forest)?;
+        file.put_json("baseline", &self.baseline)?;
         Ok(())
     }
 
@@ -583,7 +712,7 @@ impl Scorer for ExePrevScorer<'_> {
 
     fn finish(self: Box<Self>, progress: &dyn Progress) -> Result<Vec<Scored>, DetectError> {
         progress.stage("scoring executables", None);
-        let (exes, rows) = self.batch.table();
+        let (exes, rows, _) = self.batch.table(Some(&self.model.baseline));
         if exes.is_empty() {
             return Ok(Vec::new());
         }
@@ -643,14 +772,24 @@ mod tests {
         state.observe(&zeek.build());
         assert_eq!(state.events, 4);
         let key = r"c:\users\*\appdata\local\temp\t.exe";
-        let f = state.executables[key].features(key);
-        assert_eq!(f, [1.0, 1.0, 1.0, 2.0, 2.0, 1.0]);
+        let f = state.executables[key].counts().features(key, 0.0);
+        assert_eq!(f, [1.0, 1.0, 1.0, 2.0, 2.0, 1.0, 1.0]);
         // Connections are per host: cmd.exe-like programs on many hosts do not look busy.
         let mut two = state.executables[key].clone();
         two.hosts.insert(b"h2");
-        assert_eq!(two.features(key)[3], 1.0);
+        assert_eq!(two.counts().features(key, 0.0)[3], 1.0);
         let cmd = r"c:\windows\system32\cmd.exe";
-        assert_eq!(state.executables[cmd].features(cmd)[5], 0.0);
+        assert_eq!(state.executables[cmd].counts().features(cmd, 0.0)[5], 0.0);
+        // Scored against a baseline: a known program keeps its history, a new one in an empty
+        // folder has nothing but today.
+        let (_, _, baseline) = state.clone().table(None);
+        let today = &state.executables[cmd];
+        let known = baseline.row(cmd, today, false);
+        // Two executions over two days.
+        assert_eq!((known[0], known[2]), (1.0, 1.0));
+        let new = r"c:\windows\temp\x.exe";
+        assert_eq!(baseline.row(new, today, false)[6], 1.0);
+        assert_eq!(baseline.row(cmd, today, true)[6], 1.0);
         assert!(state
             .ignored
             .to_vec()

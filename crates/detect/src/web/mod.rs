@@ -23,6 +23,7 @@
 //! | requests per minute | log10(1 + r) | machine speed: requests over the client's active span |
 //! | rare-path share | linear | share of its distinct paths no other client asked for |
 //! | clients of its user agent | log10(1 + n) | how many clients share its main user agent (a tool's agent is its own) |
+//! | failed requests per day | log10(1 + n) | forced browsing and brute force fail by the hundred; a crawler, a monitor or an API client is unique too, but succeeds |
 //!
 //! Volumes are divided by the number of UTC calendar days the client was seen on (at least
 //! one), so a model trained on a month scores a day's log on the same scale and a scanner that
@@ -95,7 +96,7 @@ impl Default for WebSettings {
 }
 
 /// Column order of the web feature table.
-pub const FEATURES: [(&str, &str, Scale); 11] = [
+pub const FEATURES: [(&str, &str, Scale); 12] = [
     ("requests", "requests per day", Scale::Log),
     (
         "failure_share",
@@ -119,6 +120,7 @@ pub const FEATURES: [(&str, &str, Scale); 11] = [
     ("requests_per_minute", "requests per minute", Scale::Log),
     ("rare_path_share", "rare-path share", Scale::Linear),
     ("agent_clients", "clients of its user agent", Scale::Log),
+    ("failures", "failed requests per day", Scale::Log),
 ];
 
 const FAILURE_SHARE: usize = 1;
@@ -274,7 +276,7 @@ impl ClientStats {
         &self,
         paths: &FastMap<u64, Distinct<2>>,
         agents: &FastMap<String, Distinct<AGENT_CLIENT_CAP>>,
-    ) -> [f64; 11] {
+    ) -> [f64; 12] {
         let n = self.requests.max(1) as f64;
         let days = self.days.count();
         let minutes = match (self.first_seen, self.last_seen) {
@@ -298,6 +300,7 @@ impl ClientStats {
             self.requests as f64 / minutes,
             self.rare_path_share(paths),
             agent_clients,
+            self.failures as f64 / days,
         ]
     }
 }
