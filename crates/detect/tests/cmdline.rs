@@ -185,6 +185,59 @@ fn little_log() -> Vec<Event> {
     v
 }
 
+/// The same log read from another folder trains the same seed network: the training sample
+/// (and so the order the network sees the lines in and its validation split) is keyed on what
+/// the events say and their line numbers, not on the file's path.
+#[test]
+fn seed_model_does_not_depend_on_where_the_log_lies() {
+    let moved = |events: &[Event], path: &str| -> Vec<Event> {
+        events
+            .iter()
+            .map(|e| {
+                let line = match e.provenance().locator {
+                    oddhunt_core::Locator::Line(n) => n,
+                    oddhunt_core::Locator::Record(n) => n,
+                };
+                let mut b = EventBuilder::new(
+                    EventKind::ProcessStart,
+                    Provenance::line(Arc::from(path), line),
+                );
+                for f in [
+                    Field::Domain,
+                    Field::User,
+                    Field::CommandLine,
+                    Field::ParentPath,
+                    Field::Host,
+                ] {
+                    if let Some(v) = e.get(f) {
+                        b.field(f, v);
+                    }
+                }
+                b.build()
+            })
+            .collect()
+    };
+    let events = little_log();
+    let settings = CmdlineSettings {
+        model: CmdlineModelKind::Seed,
+        epochs: 2,
+        sample: 100,
+        ..CmdlineSettings::default()
+    };
+    let here = fit(settings.clone(), &moved(&events, "/srv/a/logs.jsonl"));
+    let there = fit(settings, &moved(&events, "/home/b/copy/logs.jsonl"));
+    let probe = &events[..12];
+    let a: Vec<f64> = score(here.model.as_ref(), probe)
+        .iter()
+        .map(|s| s.score)
+        .collect();
+    let b: Vec<f64> = score(there.model.as_ref(), probe)
+        .iter()
+        .map(|s| s.score)
+        .collect();
+    assert_eq!(a, b);
+}
+
 /// The seed's input text, length rule, scaler and threshold; and the bugs it must not copy.
 #[test]
 fn seed_model_keeps_the_notebook_rules_with_its_bugs_fixed() {

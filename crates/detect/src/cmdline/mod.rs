@@ -224,19 +224,34 @@ impl Cmdline {
     }
 }
 
-/// The sample key of an event: its origin and command line under the seed.
+/// The sample key of an event, under the seed: what the event says (time, host, account,
+/// executable, parent, command line) and its line or record number, so that distinct events get
+/// distinct keys. Not the source's path: the same log read from another folder (or another
+/// checkout of the evaluation sets) must give the same sample, hence the same seed network.
 fn sample_key(seed: u64, event: &Event, command_line: &str) -> u64 {
-    let p = event.provenance();
-    let (kind, n) = match p.locator {
+    let (kind, n) = match event.provenance().locator {
         Locator::Line(n) => (0u8, n),
         Locator::Record(n) => (1u8, n),
     };
     let mut locator = [0u8; 9];
     locator[0] = kind;
     locator[1..].copy_from_slice(&n.to_le_bytes());
+    let time = event
+        .time()
+        .map_or([0xff; 8], |t| t.unix_nanos().to_le_bytes());
+    let field = |f: Field| event.get(f).unwrap_or("").as_bytes();
     stable_hash(
         seed,
-        &[p.source.as_bytes(), &locator, command_line.as_bytes()],
+        &[
+            &locator,
+            &time,
+            field(Field::Host),
+            field(Field::Domain),
+            field(Field::User),
+            field(Field::ProcessPath),
+            field(Field::ParentPath),
+            command_line.as_bytes(),
+        ],
     )
 }
 
