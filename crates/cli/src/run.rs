@@ -130,19 +130,12 @@ pub fn read_prebuilt(
     }
     bar.finish();
     if !ctx.quiet {
-        eprintln!(
-            "read {} session file{}: {} lines → {} sessions",
-            summary.files,
-            if summary.files == 1 { "" } else { "s" },
-            thousands(summary.records),
-            thousands(accepted),
+        print_read_summary(
+            &summary,
+            ("session file", "lines", "sessions"),
+            accepted,
+            REASON,
         );
-        if let Some(info) = summary.skipped.get(REASON) {
-            eprintln!("skipped {} {REASON}s:", thousands(info.count));
-            for example in &info.examples {
-                eprintln!("  {}", terminal(example));
-            }
-        }
     }
     Ok(summary)
 }
@@ -259,21 +252,32 @@ pub fn read_rows(
     }
     bar.finish();
     if !ctx.quiet {
-        eprintln!(
-            "read {} table{}: {} rows → {} used",
-            summary.files,
-            if summary.files == 1 { "" } else { "s" },
-            thousands(summary.records),
-            thousands(accepted),
-        );
-        if let Some(info) = summary.skipped.get(REASON) {
-            eprintln!("skipped {} {REASON}s:", thousands(info.count));
-            for example in &info.examples {
-                eprintln!("  {}", terminal(example));
-            }
-        }
+        print_read_summary(&summary, ("table", "rows", "used"), accepted, REASON);
     }
     Ok(summary)
+}
+
+/// The stderr summary of reading pre-built subjects or table rows: files, lines read, lines
+/// used, and the skipped lines with examples (escaped for the terminal).
+fn print_read_summary(
+    summary: &IngestSummary,
+    (file, read, used): (&str, &str, &str),
+    accepted: u64,
+    reason: &str,
+) {
+    eprintln!(
+        "read {} {file}{}: {} {read} → {} {used}",
+        summary.files,
+        if summary.files == 1 { "" } else { "s" },
+        thousands(summary.records),
+        thousands(accepted),
+    );
+    if let Some(info) = summary.skipped.get(reason) {
+        eprintln!("skipped {} {reason}s:", thousands(info.count));
+        for example in &info.examples {
+            eprintln!("  {}", terminal(example));
+        }
+    }
 }
 
 fn thousands(n: u64) -> String {
