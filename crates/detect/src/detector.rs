@@ -154,6 +154,25 @@ pub trait Trainer: Send {
     fn fit(self: Box<Self>, progress: &dyn Progress) -> Result<Fitted, DetectError>;
 }
 
+/// For [`Trainer::merge`]: `other` as this detector's own trainer type `T`, refusing a state
+/// of another detector, or one trained with other settings (`same_settings` compares them).
+pub fn merge_partner<T: Trainer + 'static>(
+    other: Box<dyn Trainer>,
+    detector: &str,
+    same_settings: impl FnOnce(&T) -> bool,
+) -> Result<Box<T>, DetectError> {
+    let other = other
+        .into_any()
+        .downcast::<T>()
+        .map_err(|_| DetectError::Other("cannot merge a state of another detector".into()))?;
+    if !same_settings(&other) {
+        return Err(DetectError::Settings(format!(
+            "cannot merge {detector} states trained with different settings"
+        )));
+    }
+    Ok(other)
+}
+
 /// A fitted model and what fitting learned about the training data.
 pub struct Fitted {
     /// The model.

@@ -428,15 +428,9 @@ impl Trainer for CmdlineTrainer {
     }
 
     fn merge(&mut self, other: Box<dyn Trainer>) -> Result<(), DetectError> {
-        let other = other
-            .into_any()
-            .downcast::<CmdlineTrainer>()
-            .map_err(|_| DetectError::Other("cannot merge a state of another detector".into()))?;
-        if other.settings != self.settings {
-            return Err(DetectError::Settings(
-                "cannot merge cmdline states trained with different settings".into(),
-            ));
-        }
+        let other = crate::detector::merge_partner::<CmdlineTrainer>(other, "cmdline", |o| {
+            o.settings == self.settings
+        })?;
         let other = *other;
         self.events += other.events;
         self.ignored.merge(&other.ignored);

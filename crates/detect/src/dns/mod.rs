@@ -648,15 +648,9 @@ impl Trainer for DnsTrainer {
     }
 
     fn merge(&mut self, other: Box<dyn Trainer>) -> Result<(), DetectError> {
-        let other = other
-            .into_any()
-            .downcast::<DnsTrainer>()
-            .map_err(|_| DetectError::Other("cannot merge a state of another detector".into()))?;
-        if other.settings != self.settings {
-            return Err(DetectError::Settings(
-                "cannot merge dns states trained with different settings".into(),
-            ));
-        }
+        let other = crate::detector::merge_partner::<DnsTrainer>(other, "dns", |o| {
+            o.settings == self.settings
+        })?;
         self.state.merge(&other.state);
         Ok(())
     }

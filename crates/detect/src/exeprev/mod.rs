@@ -508,15 +508,9 @@ impl Trainer for ExePrevTrainer {
     }
 
     fn merge(&mut self, other: Box<dyn Trainer>) -> Result<(), DetectError> {
-        let other = other
-            .into_any()
-            .downcast::<ExePrevTrainer>()
-            .map_err(|_| DetectError::Other("cannot merge a state of another detector".into()))?;
-        if other.settings != self.settings {
-            return Err(DetectError::Settings(
-                "cannot merge exeprev states trained with different settings".into(),
-            ));
-        }
+        let other = crate::detector::merge_partner::<ExePrevTrainer>(other, "exeprev", |o| {
+            o.settings == self.settings
+        })?;
         self.state.merge(&other.state);
         Ok(())
     }

@@ -312,15 +312,9 @@ impl Trainer for TableTrainer {
     }
 
     fn merge(&mut self, other: Box<dyn Trainer>) -> Result<(), DetectError> {
-        let other = other
-            .into_any()
-            .downcast::<TableTrainer>()
-            .map_err(|_| DetectError::Other("cannot merge a state of another detector".into()))?;
-        if other.settings != self.settings {
-            return Err(DetectError::Settings(
-                "cannot merge iforest tables with different settings".into(),
-            ));
-        }
+        let other = crate::detector::merge_partner::<TableTrainer>(other, "iforest", |o| {
+            o.settings == self.settings
+        })?;
         self.state.merge(&other.state);
         Ok(())
     }

@@ -426,15 +426,10 @@ impl Trainer for MasqueradeTrainer {
     }
 
     fn merge(&mut self, other: Box<dyn Trainer>) -> Result<(), DetectError> {
-        let other = other
-            .into_any()
-            .downcast::<MasqueradeTrainer>()
-            .map_err(|_| DetectError::Other("cannot merge a state of another detector".into()))?;
-        if other.settings != self.settings {
-            return Err(DetectError::Settings(
-                "cannot merge masquerade states trained with different settings".into(),
-            ));
-        }
+        let other =
+            crate::detector::merge_partner::<MasqueradeTrainer>(other, "masquerade", |o| {
+                o.settings == self.settings
+            })?;
         self.state.merge(&other.state);
         Ok(())
     }

@@ -525,15 +525,9 @@ impl Trainer for ProccountTrainer {
     }
 
     fn merge(&mut self, other: Box<dyn Trainer>) -> Result<(), DetectError> {
-        let other = other
-            .into_any()
-            .downcast::<ProccountTrainer>()
-            .map_err(|_| DetectError::Other("cannot merge a state of another detector".into()))?;
-        if other.settings != self.settings {
-            return Err(DetectError::Settings(
-                "cannot merge proccount states trained with different settings".into(),
-            ));
-        }
+        let other = crate::detector::merge_partner::<ProccountTrainer>(other, "proccount", |o| {
+            o.settings == self.settings
+        })?;
         let other = *other;
         self.events += other.events;
         self.ignored.merge(&other.ignored);

@@ -549,15 +549,10 @@ impl Trainer for SequenceTrainer {
     }
 
     fn merge(&mut self, other: Box<dyn Trainer>) -> Result<(), DetectError> {
-        let mut other = other
-            .into_any()
-            .downcast::<SequenceTrainer>()
-            .map_err(|_| DetectError::Other("cannot merge a state of another detector".into()))?;
-        if other.settings != self.settings {
-            return Err(DetectError::Settings(
-                "cannot merge sequence states trained with different settings".into(),
-            ));
-        }
+        let mut other =
+            crate::detector::merge_partner::<SequenceTrainer>(other, "sequence", |o| {
+                o.settings == self.settings
+            })?;
         if let (Some(a), Some(b)) = (&self.builder, &other.builder) {
             if a.resolved().kind != b.resolved().kind {
                 return Err(DetectError::Settings(format!(

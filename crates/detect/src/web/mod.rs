@@ -487,15 +487,9 @@ impl Trainer for WebTrainer {
     }
 
     fn merge(&mut self, other: Box<dyn Trainer>) -> Result<(), DetectError> {
-        let other = other
-            .into_any()
-            .downcast::<WebTrainer>()
-            .map_err(|_| DetectError::Other("cannot merge a state of another detector".into()))?;
-        if other.settings != self.settings {
-            return Err(DetectError::Settings(
-                "cannot merge web states trained with different settings".into(),
-            ));
-        }
+        let other = crate::detector::merge_partner::<WebTrainer>(other, "web", |o| {
+            o.settings == self.settings
+        })?;
         self.state.merge(&other.state);
         Ok(())
     }
