@@ -76,6 +76,7 @@
 
 pub mod explain;
 mod keep;
+mod lean;
 pub mod prebuilt;
 pub mod session;
 
@@ -84,6 +85,7 @@ use crate::detector::{
     Trainer,
 };
 use keep::Kept;
+use lean::ExplainTop;
 use oddhunt_core::modelfile::ModelFile;
 use oddhunt_core::{Event, EventKind, Field, Finding, Provenance, Rule, Scored};
 use oddhunt_models::markov::{
@@ -633,13 +635,24 @@ impl Trainer for SequenceTrainer {
         let model = SequenceModel::new(settings, resolved, markov);
         let n = sessions.len() as u64;
         progress.stage("scoring the training sessions", Some(n));
-        // Each session is dropped once scored: the commands and the scored subjects are not
-        // both held in full.
-        let scored: Vec<Scored> = sessions
-            .into_par_iter()
-            .map(|s| model.score_session(&s))
-            .collect();
-        progress.advance(n);
+        // In batches, each session dropped once scored, and full explanations kept for the
+        // highest-scored only: the commands and the scored subjects are not both held in full.
+        let mut explained = ExplainTop::default();
+        let mut sessions = sessions.into_iter();
+        loop {
+            let batch: Vec<SessionRecord> = sessions.by_ref().take(SCORE_BATCH).collect();
+            if batch.is_empty() {
+                break;
+            }
+            let k = batch.len() as u64;
+            let scored: Vec<Scored> = batch
+                .into_par_iter()
+                .map(|s| model.score_session(&s))
+                .collect();
+            scored.into_iter().for_each(|s| explained.push(s));
+            progress.advance(k);
+        }
+        let scored = explained.into_scored();
         let training_scores = scored.iter().map(|s| s.score).collect();
         Ok(Fitted {
             model: Box::new(model),
@@ -716,7 +729,7 @@ impl SequenceModel {
             ignored: IgnoredCounts::default(),
             events: 0,
             pending: Vec::new(),
-            scored: Vec::new(),
+            scored: ExplainTop::default(),
         }
     }
 }
@@ -747,7 +760,7 @@ pub struct SequenceScorer<'a> {
     ignored: IgnoredCounts,
     events: u64,
     pending: Vec<SessionRecord>,
-    scored: Vec<Scored>,
+    scored: ExplainTop,
 }
 
 impl SequenceScorer<'_> {
@@ -760,7 +773,7 @@ impl SequenceScorer<'_> {
         let model = self.model;
         let batch = std::mem::take(&mut self.pending);
         let scored: Vec<Scored> = batch.par_iter().map(|s| model.score_session(s)).collect();
-        self.scored.extend(scored);
+        scored.into_iter().for_each(|s| self.scored.push(s));
     }
 }
 
@@ -795,7 +808,7 @@ impl Scorer for SequenceScorer<'_> {
         self.pending.extend(rest);
         debug_assert!(self.builder.is_idle());
         self.score_pending();
-        Ok(self.scored)
+        Ok(self.scored.into_scored())
     }
 }
 
