@@ -215,3 +215,56 @@ proptest! {
         prop_assert_eq!(naive, pruned);
     }
 }
+
+/// A small log where most names ran once or twice: a look-alike started three times ranks in
+/// the middle (as `suchost.exe` in the msticpy demo data), not below `infrequent`.
+#[test]
+fn a_look_alike_of_a_far_more_common_name_counts_even_ranked_in_the_middle() {
+    let mut events = Vec::new();
+    let mut line = 0;
+    let mut start = |path: String, n: usize, events: &mut Vec<Event>| {
+        for _ in 0..n {
+            line += 1;
+            let mut b = EventBuilder::new(
+                EventKind::ProcessStart,
+                Provenance::line(Arc::from("t.jsonl"), line),
+            );
+            b.field(Field::ProcessPath, &path).field(Field::Host, "ws1");
+            events.push(b.build());
+        }
+    };
+    start(r"C:\Windows\System32\svchost.exe".into(), 53, &mut events);
+    start(r"C:\Users\Public\suchost.exe".into(), 3, &mut events);
+    for i in 0..40 {
+        start(
+            format!(r"C:\Program Files\Tool{i}\unrelatedprogram{i}.exe"),
+            1 + i % 2,
+            &mut events,
+        );
+    }
+    for i in 0..10 {
+        start(
+            format!(r"C:\Program Files\App{i}\busyapplication{i}.exe"),
+            20,
+            &mut events,
+        );
+    }
+    let default = Masquerade::new(MasqueradeSettings::default()).unwrap();
+    assert_eq!(hunt(&default, &events), ["suchost.exe"]);
+    // The notebook's rule (and --rarer-than 0) only looks below the infrequent rank.
+    let seed = Masquerade::new(MasqueradeSettings::seed()).unwrap();
+    assert!(hunt(&seed, &events).is_empty());
+    let off = MasqueradeSettings {
+        rarer_than: 0.0,
+        ..MasqueradeSettings::default()
+    };
+    assert!(hunt(&Masquerade::new(off).unwrap(), &events).is_empty());
+    // A name only five times rarer than the one it resembles is not enough.
+    let mut fewer: Vec<Event> = events
+        .iter()
+        .filter(|e| e.get(Field::ProcessPath) != Some(r"C:\Windows\System32\svchost.exe"))
+        .cloned()
+        .collect();
+    start(r"C:\Windows\System32\svchost.exe".into(), 15, &mut fewer);
+    assert!(hunt(&default, &fewer).is_empty());
+}

@@ -24,6 +24,9 @@ pub struct MasqueradeArgs {
     /// Also flag pairs that differ only in digits (vcredist_x64 / vcredist_x86)
     #[arg(long = "keep-digit-changes")]
     pub keep_digit_changes: bool,
+    /// Also examine names between the two ranks when the name they resemble ran at least this many times more often (0 = off, as the notebook)
+    #[arg(long = "rarer-than", default_value_t = 10.0)]
+    pub rarer_than: f64,
     /// Reproduce the Sentinel notebook exactly, quirks included (0.0 without a '.', f32 similarity, no known list)
     #[arg(long = "seed-compatible")]
     pub seed_compatible: bool,
@@ -48,6 +51,7 @@ impl MasqueradeArgs {
                 known_binaries: !self.no_known_binaries,
                 ignore_digit_changes: !self.keep_digit_changes,
                 seed_compatible: false,
+                rarer_than: self.rarer_than,
             }
         };
         Ok(Masquerade::new(settings)?)
