@@ -24,7 +24,7 @@ DATA=${DATA:-$(mktemp -d)}
 
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c "import sklearn" 2>/dev/null; then
     echo "creating $VENV with scikit-learn" >&2
-    python3 -m venv "$VENV"
+    [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet "scikit-learn==1.9.1" scipy numpy
 fi
 PY="$VENV/bin/python"

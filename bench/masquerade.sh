@@ -13,8 +13,9 @@ N=${1:-10000000}
 OUT=bench/out/masquerade
 mkdir -p "$OUT"
 VENV=${VENV:-bench/venv}
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
+# bench/venv is shared by the bench scripts: each installs what it imports.
+if ! "$VENV/bin/python" -c "import pandas, numpy, rapidfuzz" 2>/dev/null; then
+  [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q pandas numpy rapidfuzz
 fi
 cargo build --release -q -p oddhunt

@@ -25,9 +25,10 @@ repeat="${REPEAT:-1}"
 mkdir -p "$out"
 
 if [ -z "${KERAS_PYTHON:-}" ]; then
-    if [ ! -x "$root/bench/venv/bin/python" ]; then
-        echo "creating bench/venv with tensorflow-cpu and keras (once)" >&2
-        python3 -m venv "$root/bench/venv"
+    # bench/venv is shared by the bench scripts: each installs what it imports.
+    if ! "$root/bench/venv/bin/python" -c "import keras, tensorflow, numpy" 2>/dev/null; then
+        echo "installing tensorflow-cpu and keras into bench/venv (once)" >&2
+        [ -x "$root/bench/venv/bin/python" ] || python3 -m venv "$root/bench/venv"
         "$root/bench/venv/bin/pip" install --quiet "tensorflow-cpu==2.21.*" "keras==3.15.*" numpy
     fi
     KERAS_PYTHON="$root/bench/venv/bin/python"
