@@ -737,25 +737,35 @@ fn output_format(args: &FindingArgs) -> FindingFormat {
     }
 }
 
+/// Whether `-o PATH` means standard output (no path, or `-`).
+pub fn is_stdout(path: Option<&Path>) -> bool {
+    path.is_none_or(|p| p.as_os_str() == "-")
+}
+
+/// The writer for `-o PATH`: the file, or standard output for no path or `-`.
+pub fn output_writer(path: Option<&Path>) -> Result<Box<dyn Write>> {
+    Ok(match path {
+        Some(p) if !is_stdout(Some(p)) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+        )),
+        _ => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    })
+}
+
 fn write_findings(
     detector: &dyn Detector,
     chosen: &[&Finding],
     record: &RunRecord,
     args: &FindingArgs,
 ) -> Result<()> {
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = output_writer(args.output.as_deref())?;
     match output_format(args) {
         FindingFormat::Table => {
             if chosen.is_empty() {
                 writeln!(out, "no findings")?;
             } else {
-                let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+                let to_terminal =
+                    is_stdout(args.output.as_deref()) && std::io::stdout().is_terminal();
                 let style = TableStyle {
                     width: if to_terminal { None } else { Some(160) },
                     color: to_terminal,

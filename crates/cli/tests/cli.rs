@@ -424,3 +424,34 @@ fn demo_runs_small() {
     }
     assert!(Path::new(&out_dir.join("findings.jsonl")).exists());
 }
+
+#[test]
+fn dash_as_output_means_standard_output() {
+    let g = generated("2", true);
+    let logs = g.logs.display().to_string();
+    let cwd = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_oddhunt"))
+            .args(args)
+            .current_dir(cwd.path())
+            .output()
+            .expect("oddhunt runs")
+    };
+    let out = run(&[
+        "-q",
+        "hunt",
+        "masquerade",
+        "-i",
+        &logs,
+        "--format",
+        "jsonl",
+        "-o",
+        "-",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(jsonl(&out.stdout).len(), 42);
+    let out = run(&["-q", "events", "-i", &logs, "--format", "jsonl", "-o", "-"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!out.stdout.is_empty());
+    assert!(!cwd.path().join("-").exists(), "no file named '-'");
+}

@@ -3,7 +3,7 @@
 use super::Status;
 use crate::args::InputArgs;
 use crate::run::{print_ingest_summary, read_events, Ui};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, ValueEnum};
 use oddhunt_core::Event;
 use oddhunt_sinks::table::TableStyle;
@@ -77,12 +77,7 @@ impl Sink {
 pub fn run(ui: Ui, cmd: &EventsCmd) -> Result<Status> {
     let mut input = cmd.input.clone();
     input.inputs.extend(cmd.positional.iter().cloned());
-    let out: Box<dyn Write> = match &cmd.output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let out = crate::run::output_writer(cmd.output.as_deref())?;
     let keep_extra = !cmd.no_extra && cmd.format == EventFormat::Jsonl;
     let mut sink = match cmd.format {
         EventFormat::Table => Sink::Table(Vec::new(), out),
@@ -101,7 +96,8 @@ pub fn run(ui: Ui, cmd: &EventsCmd) -> Result<Status> {
     }
     let mut out = match sink {
         Sink::Table(rows, mut out) => {
-            let to_terminal = cmd.output.is_none() && std::io::stdout().is_terminal();
+            let to_terminal =
+                crate::run::is_stdout(cmd.output.as_deref()) && std::io::stdout().is_terminal();
             let style = TableStyle {
                 width: if to_terminal { None } else { Some(160) },
                 color: to_terminal,

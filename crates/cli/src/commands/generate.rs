@@ -124,12 +124,7 @@ pub fn run(ui: Ui, cmd: &GenerateCmd) -> Result<Status> {
             .contains(&Inject::Masquerade)
             .then_some(cmd.days - 1),
     };
-    let mut out: Box<dyn Write> = match &cmd.output {
-        Some(p) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
+    let mut out = crate::run::output_writer(cmd.output.as_deref())?;
     let mut labels = Vec::new();
     let written =
         oddhunt_synth::windows::generate(&env, &mut rng, &options, &mut out, &mut labels)?;
