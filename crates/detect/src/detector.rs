@@ -225,6 +225,16 @@ pub fn check_detector(file: &ModelFile, expected: &str) -> Result<(), DetectErro
     Ok(())
 }
 
+/// The settings a model file was trained with, after checking it is `expected`'s.
+pub fn load_settings<T: serde::de::DeserializeOwned>(
+    file: &ModelFile,
+    expected: &str,
+) -> Result<T, DetectError> {
+    check_detector(file, expected)?;
+    serde_json::from_value(file.manifest.settings.clone())
+        .map_err(|e| DetectError::Other(format!("{}: settings: {e}", file.origin())))
+}
+
 /// Counts events a detector ignores, by reason, without allocating per event.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct IgnoredCounts {

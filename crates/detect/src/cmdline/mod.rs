@@ -51,8 +51,7 @@ pub mod template;
 pub mod text;
 
 use crate::detector::{
-    check_detector, DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer,
-    Trainer,
+    DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer, Trainer,
 };
 use ngram::NgramCounts;
 use oddhunt_core::modelfile::ModelFile;
@@ -327,9 +326,7 @@ impl Detector for Cmdline {
     }
 
     fn load(&self, file: &ModelFile) -> Result<Box<dyn Model>, DetectError> {
-        check_detector(file, "cmdline")?;
-        let settings: CmdlineSettings = serde_json::from_value(file.manifest.settings.clone())
-            .map_err(|e| DetectError::Other(format!("{}: settings: {e}", file.origin())))?;
+        let settings: CmdlineSettings = crate::detector::load_settings(file, "cmdline")?;
         settings.validate()?;
         let fitted = match settings.model {
             CmdlineModelKind::Seed => {

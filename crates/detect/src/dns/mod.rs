@@ -93,8 +93,7 @@
 //! exactly ([`DnsState::merge`]).
 
 use crate::detector::{
-    check_detector, DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer,
-    Trainer,
+    DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer, Trainer,
 };
 use crate::features::{
     max_time, min_time, normalise_query, shannon_entropy, split_domain, stable_hash, ActiveDays,
@@ -604,18 +603,9 @@ impl Detector for Dns {
     }
 
     fn load(&self, file: &ModelFile) -> Result<Box<dyn Model>, DetectError> {
-        check_detector(file, "dns")?;
-        let settings: DnsSettings = serde_json::from_value(file.manifest.settings.clone())
-            .map_err(|e| DetectError::Other(format!("{}: settings: {e}", file.origin())))?;
-        let forest: FeatureForest = file.get_json("forest")?;
-        if forest.features().len() != FEATURES.len() {
-            return Err(DetectError::Other(format!(
-                "{}: the dns model has {} features, this oddhunt computes {}",
-                file.origin(),
-                forest.features().len(),
-                FEATURES.len()
-            )));
-        }
+        let settings: DnsSettings = crate::detector::load_settings(file, "dns")?;
+        let forest = FeatureForest::load(file, "dns", FEATURES.len())?;
+
         let baseline: FastMap<String, KnownDomain> = file.get_json("baseline")?;
         Ok(Box::new(DnsModel {
             settings,

@@ -49,8 +49,7 @@
 //! union ([`ExePrevState::merge`]).
 
 use crate::detector::{
-    check_detector, DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer,
-    Trainer,
+    DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer, Trainer,
 };
 use crate::features::{
     folder_of, is_user_writable, max_time, min_time, normalise_executable, stable_hash, ActiveDays,
@@ -464,19 +463,10 @@ impl Detector for ExePrev {
     }
 
     fn load(&self, file: &ModelFile) -> Result<Box<dyn Model>, DetectError> {
-        check_detector(file, "exeprev")?;
-        let settings: ExePrevSettings = serde_json::from_value(file.manifest.settings.clone())
-            .map_err(|e| DetectError::Other(format!("{}: settings: {e}", file.origin())))?;
-        let forest: FeatureForest = file.get_json("forest")?;
+        let settings: ExePrevSettings = crate::detector::load_settings(file, "exeprev")?;
+        let forest = FeatureForest::load(file, "exeprev", FEATURES.len())?;
         let baseline: Baseline = file.get_json("baseline")?;
-        if forest.features().len() != FEATURES.len() {
-            return Err(DetectError::Other(format!(
-                "{}: the exeprev model has {} features, this oddhunt computes {}",
-                file.origin(),
-                forest.features().len(),
-                FEATURES.len()
-            )));
-        }
+
         Ok(Box::new(ExePrevModel {
             settings,
             forest,

@@ -260,6 +260,24 @@ fn ordinal_suffix(p: f64) -> String {
 }
 
 impl FeatureForest {
+    /// The forest section of `detector`'s model file, refused when it was built over another
+    /// number of features than this oddhunt computes.
+    pub fn load(
+        file: &oddhunt_core::modelfile::ModelFile,
+        detector: &str,
+        features: usize,
+    ) -> Result<FeatureForest, DetectError> {
+        let forest: FeatureForest = file.get_json("forest")?;
+        if forest.features().len() != features {
+            return Err(DetectError::Other(format!(
+                "{}: the {detector} model has {} features, this oddhunt computes {features}",
+                file.origin(),
+                forest.features().len(),
+            )));
+        }
+        Ok(forest)
+    }
+
     /// Fits the forest on `raw` rows (`n_rows × features.len()`, row-major, analyst units) and
     /// clusters the flagged rows. `plot_axes` are the feature indices of the report's scatter.
     pub fn fit(

@@ -25,8 +25,7 @@
 pub mod forest;
 
 use crate::detector::{
-    check_detector, DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer,
-    Trainer,
+    DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer, Trainer,
 };
 use forest::{
     detailed_rows, short_number, AlarmRule, FeatureDef, FeatureForest, ForestSettings, Scale,
@@ -265,9 +264,7 @@ impl Detector for IForest {
     }
 
     fn load(&self, file: &ModelFile) -> Result<Box<dyn Model>, DetectError> {
-        check_detector(file, "iforest")?;
-        let settings: IForestSettings = serde_json::from_value(file.manifest.settings.clone())
-            .map_err(|e| DetectError::Other(format!("{}: settings: {e}", file.origin())))?;
+        let settings: IForestSettings = crate::detector::load_settings(file, "iforest")?;
         let forest: FeatureForest = file.get_json("forest")?;
         if forest.features().len() != settings.features.len() {
             return Err(DetectError::Other(format!(

@@ -25,8 +25,7 @@ pub mod known;
 pub mod similarity;
 
 use crate::detector::{
-    check_detector, DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer,
-    Trainer,
+    DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer, Trainer,
 };
 use crate::features::is_user_writable;
 use oddhunt_core::modelfile::ModelFile;
@@ -398,10 +397,7 @@ impl Detector for Masquerade {
     }
 
     fn load(&self, file: &ModelFile) -> Result<Box<dyn Model>, DetectError> {
-        check_detector(file, "masquerade")?;
-        let settings: MasqueradeSettings =
-            serde_json::from_value(file.manifest.settings.clone())
-                .map_err(|e| DetectError::Other(format!("{}: settings: {e}", file.origin())))?;
+        let settings: MasqueradeSettings = crate::detector::load_settings(file, "masquerade")?;
         let names: Vec<(String, NameStats)> = file.get_json("names")?;
         Ok(Box::new(MasqueradeModel::new(
             settings,

@@ -33,8 +33,7 @@
 
 use crate::cmdline::stats::stable_hash;
 use crate::detector::{
-    check_detector, DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer,
-    Trainer,
+    DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer, Trainer,
 };
 use oddhunt_core::modelfile::ModelFile;
 use oddhunt_core::{Event, EventKind, Field, Measure, Provenance, Rule, Scored, Timestamp};
@@ -472,9 +471,7 @@ impl Detector for Proccount {
     }
 
     fn load(&self, file: &ModelFile) -> Result<Box<dyn Model>, DetectError> {
-        check_detector(file, "proccount")?;
-        let settings: ProccountSettings = serde_json::from_value(file.manifest.settings.clone())
-            .map_err(|e| DetectError::Other(format!("{}: settings: {e}", file.origin())))?;
+        let settings: ProccountSettings = crate::detector::load_settings(file, "proccount")?;
         settings.validate()?;
         let architecture: Architecture = file.get_json("architecture")?;
         if architecture != settings.architecture() {

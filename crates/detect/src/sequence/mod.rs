@@ -81,8 +81,7 @@ pub mod prebuilt;
 pub mod session;
 
 use crate::detector::{
-    check_detector, DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer,
-    Trainer,
+    DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer, Trainer,
 };
 use keep::Kept;
 use lean::ExplainTop;
@@ -691,9 +690,7 @@ impl SequenceModel {
 
     /// Reads a model written by [`Model::save`].
     pub fn load(file: &ModelFile) -> Result<SequenceModel, DetectError> {
-        check_detector(file, "sequence")?;
-        let settings: SequenceSettings = serde_json::from_value(file.manifest.settings.clone())
-            .map_err(|e| DetectError::Other(format!("{}: settings: {e}", file.origin())))?;
+        let settings: SequenceSettings = crate::detector::load_settings(file, "sequence")?;
         settings.validate()?;
         let kind = settings.event_kind.ok_or_else(|| {
             DetectError::Other(format!("{}: settings name no event kind", file.origin()))

@@ -49,8 +49,7 @@
 //! partial states equals reading the union ([`WebState::merge`]).
 
 use crate::detector::{
-    check_detector, DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer,
-    Trainer,
+    DetectError, Detector, Fitted, IgnoredCounts, Model, Needs, Progress, Scorer, Trainer,
 };
 use crate::features::{
     max_time, min_time, query_stats, shannon_entropy, split_uri, stable_hash, ActiveDays, Distinct,
@@ -448,18 +447,9 @@ impl Detector for Web {
     }
 
     fn load(&self, file: &ModelFile) -> Result<Box<dyn Model>, DetectError> {
-        check_detector(file, "web")?;
-        let settings: WebSettings = serde_json::from_value(file.manifest.settings.clone())
-            .map_err(|e| DetectError::Other(format!("{}: settings: {e}", file.origin())))?;
-        let forest: FeatureForest = file.get_json("forest")?;
-        if forest.features().len() != FEATURES.len() {
-            return Err(DetectError::Other(format!(
-                "{}: the web model has {} features, this oddhunt computes {}",
-                file.origin(),
-                forest.features().len(),
-                FEATURES.len()
-            )));
-        }
+        let settings: WebSettings = crate::detector::load_settings(file, "web")?;
+        let forest = FeatureForest::load(file, "web", FEATURES.len())?;
+
         Ok(Box::new(WebModel { settings, forest }))
     }
 
