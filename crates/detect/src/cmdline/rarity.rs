@@ -511,45 +511,53 @@ impl RarityModel {
         (bits(p), seen, n, t)
     }
 
-    fn folder_bits(&self, exe: &str, folder: &str) -> (f64, u64, u64, u64) {
-        let seen = self
-            .counts
-            .folders
+    /// Surprisal of `value` (a folder, shape or template) given the executable: its count in
+    /// `table` for `exe`, discounted over the executable's starts and its distinct values, with
+    /// the value's share over all executables as the back-off.
+    fn given_exe_bits(
+        &self,
+        table: &Table,
+        distinct: &HashMap<String, u64>,
+        global: &Marginal,
+        exe: &str,
+        value: &str,
+    ) -> (f64, u64, u64, u64) {
+        let seen = table
             .get(exe)
-            .and_then(|m| m.get(folder))
+            .and_then(|m| m.get(value))
             .copied()
             .unwrap_or(0);
         let n = self.counts.executables.get(exe).copied().unwrap_or(0);
-        let t = self.folder_distinct.get(exe).copied().unwrap_or(0);
-        let p = discounted(seen, n, t, self.global_folders.probability(folder));
+        let t = distinct.get(exe).copied().unwrap_or(0);
+        let p = discounted(seen, n, t, global.probability(value));
         (bits(p), seen, n, t)
+    }
+
+    fn folder_bits(&self, exe: &str, folder: &str) -> (f64, u64, u64, u64) {
+        let c = &self.counts;
+        self.given_exe_bits(
+            &c.folders,
+            &self.folder_distinct,
+            &self.global_folders,
+            exe,
+            folder,
+        )
     }
 
     fn shape_bits(&self, exe: &str, s: &str) -> (f64, u64, u64, u64) {
-        let seen = self
-            .shapes
-            .get(exe)
-            .and_then(|m| m.get(s))
-            .copied()
-            .unwrap_or(0);
-        let n = self.counts.executables.get(exe).copied().unwrap_or(0);
-        let t = self.shape_distinct.get(exe).copied().unwrap_or(0);
-        let p = discounted(seen, n, t, self.global_shapes.probability(s));
-        (bits(p), seen, n, t)
+        self.given_exe_bits(
+            &self.shapes,
+            &self.shape_distinct,
+            &self.global_shapes,
+            exe,
+            s,
+        )
     }
 
     fn template_bits(&self, exe: &str, tmpl: &str) -> (f64, u64, u64, u64) {
-        let seen = self
-            .counts
-            .templates
-            .get(exe)
-            .and_then(|m| m.get(tmpl))
-            .copied()
-            .unwrap_or(0);
-        let n = self.counts.executables.get(exe).copied().unwrap_or(0);
-        let t = self.template_distinct.get(exe).copied().unwrap_or(0);
-        let p = discounted(seen, n, t, self.global_templates.probability(tmpl));
-        (bits(p), seen, n, t)
+        let c = &self.counts;
+        let (d, g) = (&self.template_distinct, &self.global_templates);
+        self.given_exe_bits(&c.templates, d, g, exe, tmpl)
     }
 
     /// Mean surprisal per 3-gram of a template, and the per-3-gram bits.
