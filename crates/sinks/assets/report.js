@@ -59,6 +59,8 @@
   function anchor(name) { return 'detector-' + String(name).replace(/[^A-Za-z0-9_-]/g, '_'); }
   function link(href, label) { var a = text('a', null, label); a.setAttribute('href', href); return a; }
 
+  function eventCount(inp) { var n = 0; Object.keys(inp.events_by_kind || {}).forEach(function (k) { n += inp.events_by_kind[k]; }); return n; }
+
   // One line per detector run: what was read, scored and reported, linking to its section.
   function overview() {
     var table = el('table', 'overview', []);
@@ -68,7 +70,7 @@
     var body = el('tbody', null, []);
     data.runs.forEach(function (run) {
       var inp = run.inputs || {};
-      var events = 0; Object.keys(inp.events_by_kind || {}).forEach(function (k) { events += inp.events_by_kind[k]; });
+      var events = eventCount(inp);
       var th = run.threshold || {};
       body.appendChild(el('tr', null, [
         el('td', null, [link('#' + anchor(run.detector), run.detector)]),
@@ -86,7 +88,7 @@
   function runDetails(run) {
     var box = el('div', null, []);
     var inp = run.inputs || {};
-    var events = 0; Object.keys(inp.events_by_kind || {}).forEach(function (k) { events += inp.events_by_kind[k]; });
+    var events = eventCount(inp);
     box.appendChild(el('div', 'grid', [
       stat(count(inp.records), 'records read'),
       stat(count(events), 'events'),
